@@ -1,0 +1,23 @@
+//! crucible's simulation engine.
+//!
+//! A run is a [`sim::Simulation`]: a bevy_ecs `World` holding the city, the shared
+//! coupling fields and each hazard plugin's state, advanced tick by tick through an
+//! ordered set of phases ([`sim::Phase`]). A run is a pure function of its scenario and
+//! seed: see `docs/architecture.md`.
+
+pub mod city;
+pub mod coupling;
+pub mod events;
+pub mod grid;
+pub mod hazards;
+pub mod memory;
+pub mod metrics;
+pub mod rng;
+pub mod run;
+pub mod scenario;
+pub mod sim;
+pub mod standards;
+pub mod validation;
+
+/// The engine's version, written into every run summary.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,202 @@
+//! The simulation core: the clock, the ordered phases of a tick, plugins and the run loop.
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{IntoScheduleConfigs, ScheduleLabel, SingleThreadedExecutor};
+use bevy_ecs::system::ScheduleSystem;
+
+use crate::events::EventLog;
+use crate::metrics::Metrics;
+use crate::rng::RngStreams;
+
+/// The phases of one tick, run in this order. Systems in a phase may read what earlier
+/// phases of the same tick wrote. Coupling between hazards goes through resources
+/// written in one phase and read in a later one (see `coupling`).
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// External drivers: storm track, wind, rain, tide and surge, ignitions, warnings.
+    Forcing,
+    /// Hazard dynamics: overland flow, fire spread.
+    Hazards,
+    /// Consequences: road closures, damage, asset failures, casualties.
+    Impacts,
+    /// Decisions: dispatch, evacuation orders, repairs.
+    Response,
+    /// Agents move: pedestrians, engines.
+    Movement,
+    /// Gauges are updated and the time series sampled.
+    Metrics,
+}
+
+/// The schedule run once per tick.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tick;
+
+/// The schedule run once after the last tick: plugins write their KPIs and final maps.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Finish;
+
+/// Simulated time. Time is `tick × dt`, counted in whole ticks so it never drifts.
+#[derive(Resource, Debug, Clone)]
+pub struct SimClock {
+    /// Completed ticks.
+    pub tick: u64,
+    /// Length of one tick, s.
+    pub dt: f64,
+    /// Number of ticks in the run.
+    pub ticks: u64,
+}
+
+impl SimClock {
+    pub fn new(dt: f64, duration: f64) -> Self {
+        Self {
+            tick: 0,
+            dt,
+            ticks: (duration / dt).round().max(1.0) as u64,
+        }
+    }
+    /// Start of the current tick, s since the scenario start.
+    pub fn t(&self) -> f64 {
+        self.tick as f64 * self.dt
+    }
+    /// End of the current tick, s.
+    pub fn t_end(&self) -> f64 {
+        (self.tick + 1) as f64 * self.dt
+    }
+    pub fn duration(&self) -> f64 {
+        self.ticks as f64 * self.dt
+    }
+    pub fn finished(&self) -> bool {
+        self.tick >= self.ticks
+    }
+}
+
+/// Set by any system that finds the state unusable (NaN, a broken invariant): the run
+/// stops after the current tick and is reported as failed with this message.
+#[derive(Resource, Debug, Default)]
+pub struct RunHealth {
+    pub failure: Option<String>,
+}
+
+impl RunHealth {
+    /// Record the first failure; later ones are usually consequences of it.
+    pub fn fail(&mut self, message: impl Into<String>) {
+        if self.failure.is_none() {
+            self.failure = Some(message.into());
+        }
+    }
+}
+
+/// A hazard or service: owns its components, resources and systems and adds them in
+/// [`Plugin::build`]. A scenario without a hazard never builds its plugin.
+pub trait Plugin {
+    /// Short name, used in logs and `summary.json`.
+    fn name(&self) -> &'static str;
+    /// Insert resources, spawn entities, declare metrics and add systems.
+    fn build(&self, sim: &mut Simulation) -> Result<(), crate::run::BuildError>;
+}
+
+/// One run: a world, the tick and finish schedules, and the plugins that built them.
+pub struct Simulation {
+    pub world: World,
+    tick: Schedule,
+    finish: Schedule,
+    plugins: Vec<&'static str>,
+}
+
+impl Simulation {
+    /// An empty simulation with the core resources: clock, random streams, event log,
+    /// metrics recorder and run health.
+    pub fn new(seed: u64, dt: f64, duration: f64, metrics_interval: f64) -> Self {
+        let mut world = World::new();
+        world.insert_resource(SimClock::new(dt, duration));
+        world.insert_resource(RngStreams::new(seed));
+        world.insert_resource(EventLog::default());
+        world.insert_resource(Metrics::new(metrics_interval));
+        world.insert_resource(RunHealth::default());
+        let mut tick = Schedule::new(Tick);
+        // One run, one thread: batches put one run on each core. Grid kernels may still
+        // use rayon inside a system; they are written so the result does not depend on it.
+        tick.set_executor(SingleThreadedExecutor::new());
+        tick.configure_sets(
+            (
+                Phase::Forcing,
+                Phase::Hazards,
+                Phase::Impacts,
+                Phase::Response,
+                Phase::Movement,
+                Phase::Metrics,
+            )
+                .chain(),
+        );
+        tick.add_systems(crate::metrics::sample_metrics.in_set(Phase::Metrics));
+        let mut finish = Schedule::new(Finish);
+        finish.set_executor(SingleThreadedExecutor::new());
+        Self {
+            world,
+            tick,
+            finish,
+            plugins: Vec::new(),
+        }
+    }
+
+    /// Build a plugin into this simulation.
+    pub fn add_plugin(&mut self, plugin: &dyn Plugin) -> Result<(), crate::run::BuildError> {
+        plugin.build(self)?;
+        self.plugins.push(plugin.name());
+        Ok(())
+    }
+
+    /// Names of the plugins built, in build order.
+    pub fn plugins(&self) -> &[&'static str] {
+        &self.plugins
+    }
+
+    /// Add systems to a phase of the tick. Systems within a phase run in the order added
+    /// unless they declare otherwise; add them `.chain()`ed when order matters.
+    pub fn add_systems<M>(
+        &mut self,
+        phase: Phase,
+        systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> &mut Self {
+        self.tick.add_systems(systems.in_set(phase));
+        self
+    }
+
+    /// Add systems run once after the last tick (KPIs, final maps).
+    pub fn add_finish_systems<M>(
+        &mut self,
+        systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> &mut Self {
+        self.finish.add_systems(systems);
+        self
+    }
+
+    pub fn clock(&self) -> &SimClock {
+        self.world.resource::<SimClock>()
+    }
+
+    /// Advance one tick. Fails if a system reported a failure during it.
+    pub fn step(&mut self) -> Result<(), String> {
+        self.tick.run(&mut self.world);
+        if let Some(failure) = self.world.resource_mut::<RunHealth>().failure.take() {
+            return Err(failure);
+        }
+        self.world.resource_mut::<SimClock>().tick += 1;
+        Ok(())
+    }
+
+    /// Run every remaining tick, calling `progress` with the finished fraction after each,
+    /// then the finish schedule.
+    pub fn run_to_end(&mut self, mut progress: impl FnMut(f64)) -> Result<(), String> {
+        while !self.clock().finished() {
+            self.step()?;
+            let c = self.clock();
+            progress(c.tick as f64 / c.ticks as f64);
+        }
+        self.finish.run(&mut self.world);
+        match self.world.resource_mut::<RunHealth>().failure.take() {
+            Some(failure) => Err(failure),
+            None => Ok(()),
+        }
+    }
+}
