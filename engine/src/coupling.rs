@@ -90,3 +90,8 @@ pub struct RainRate(pub Vec<f32>);
 /// Cells on fire (1) or burnt out (2), written by the fire plugin.
 #[derive(Resource, Debug, Clone)]
 pub struct FireState(pub Vec<u8>);
+
+/// Still-water sea level at the coast, m above datum (tide + surge), written by forcing
+/// plugins and applied by the flood plugin as a level boundary on sea cells.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct SeaLevel(pub f64);

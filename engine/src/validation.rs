@@ -57,3 +57,38 @@ pub struct CaseResult {
     /// A paragraph for the report: what the case is and where its reference comes from.
     pub notes: String,
 }
+
+/// One validation case: a name and the function that runs it.
+pub struct Case {
+    pub name: &'static str,
+    pub run: fn() -> CaseResult,
+}
+
+/// A named set of cases, run by `crucible validate <name>`.
+pub struct Suite {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub cases: Vec<Case>,
+}
+
+/// Every validation suite. Each hazard module adds its own here.
+pub fn suites() -> Vec<Suite> {
+    vec![crate::city::validation::suite()]
+}
+
+/// For tests: run a case and fail with its table when a check is out of its band.
+pub fn assert_case_passes(result: &CaseResult) {
+    let failed: Vec<String> = result
+        .checks
+        .iter()
+        .filter(|c| !c.pass())
+        .map(|c| {
+            format!(
+                "{} / {}: {} not in [{}, {}] {}",
+                c.case, c.metric, c.value, c.lo, c.hi, c.unit
+            )
+        })
+        .collect();
+    assert!(!result.checks.is_empty(), "the case checked nothing");
+    assert!(failed.is_empty(), "out of band:\n{}", failed.join("\n"));
+}

@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod generate;
 pub mod import;
+pub mod validation;
 
 use bevy_ecs::prelude::Resource;
 use schemars::JsonSchema;
