@@ -1,1 +1,78 @@
-fn main() {}
+//! `crucible`: run disaster scenarios over a city grid and check them against standards.
+
+mod commands;
+mod maps;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// crucible simulates urban fires, typhoon flooding and crowd surges over a city grid,
+/// with the hazards coupled to each other and to the city's lifelines, and checks each
+/// run against resilience standards.
+///
+/// Start with `crucible run scenarios/futian-default.toml --out out/default`, then look
+/// at out/default/summary.json and out/default/maps/.
+#[derive(Parser)]
+#[command(name = "crucible", version, about, long_about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario and write summary.json, timeseries.csv, events.jsonl and maps/.
+    Run(commands::run::Args),
+    /// Check a scenario file (types, ranges, files it names, memory it needs) without
+    /// running it.
+    Check(commands::check::Args),
+    /// Build a scenario's city and write each layer as .asc and PNG, with assets.csv.
+    City(commands::city::Args),
+    /// Run a validation suite (flood, fire, crowd, typhoon, city, or all) and write its
+    /// table, report and plots.
+    Validate(commands::validate::Args),
+    /// Print the JSON Schema of the scenario format (for editors).
+    Schema,
+}
+
+/// Exit codes: 0 success, 1 the run (or a validation case) failed, 2 bad input.
+pub enum Outcome {
+    Ok,
+    Failed(String),
+    BadInput(String),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CRUCIBLE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(a) => commands::run::run(a),
+        Command::Check(a) => commands::check::run(a),
+        Command::City(a) => commands::city::run(a),
+        Command::Validate(a) => commands::validate::run(a),
+        Command::Schema => {
+            println!("{}", crucible_engine::scenario::json_schema());
+            Outcome::Ok
+        }
+    };
+    match outcome {
+        Outcome::Ok => ExitCode::SUCCESS,
+        Outcome::Failed(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+        Outcome::BadInput(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -221,7 +221,13 @@ pub fn generate(spec: &GenerateSpec) -> City {
                 let inland = y - c;
                 // Hills rise towards the north third.
                 let north = ((y / h - 0.55) / 0.45).clamp(0.0, 1.0);
-                let hill = (fbm(seed ^ 0x4111, x, y, 1500.0) - 0.35).max(0.0) / 0.65;
+                // The river runs down a valley: hills fade out within ≈ 600 m of it.
+                let valley = if spec.river {
+                    smooth(((x - river_x(y)).abs() / 600.0).min(1.0))
+                } else {
+                    1.0
+                };
+                let hill = valley * (fbm(seed ^ 0x4111, x, y, 1500.0) - 0.35).max(0.0) / 0.65;
                 let ground = 2.0
                     + 0.002 * inland
                     + spec.hill_height_m * hill * smooth(north)
@@ -549,7 +555,12 @@ fn place_assets(city: &City, seed: u64) -> Vec<AssetSpec> {
     );
     // Pump stations on the lowest land near the coast, 10 m³/s each.
     let mut low: Vec<usize> = (0..g.len())
-        .filter(|&k| city.landuse[k] == LandUse::Road && city.elevation[k] < 4.0)
+        .filter(|&k| {
+            // Low road land in the southern 40 % (the coastal plain), not bridge decks.
+            city.landuse[k] == LandUse::Road
+                && (0.5..4.0).contains(&city.elevation[k])
+                && k / g.nx > g.ny * 3 / 5
+        })
         .collect();
     low.sort_by(|&a, &b| {
         city.elevation[a]
