@@ -117,7 +117,7 @@ pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
                 for jj in j..(j + down).min(ny) {
                     for ii in i..(i + down).min(nx) {
                         let v = view.data[jj * nx + ii];
-                        if v.is_finite() && !(v <= best) {
+                        if v.is_finite() && (best.is_nan() || v > best) {
                             best = v;
                             best_k = jj * nx + ii;
                         }

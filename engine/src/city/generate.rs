@@ -207,6 +207,27 @@ pub fn generate(spec: &GenerateSpec) -> City {
     // Sea-front expressway 250 m inland of the mean coastline (Binhai Avenue in Futian).
     let expressway_y = h * spec.sea_fraction + 250.0_f64.min(h * 0.1);
 
+    // Road class per column and per row: (any class, arterial or collector only).
+    let classes_at = |vertical: bool, pos: f64| -> (RoadClass, RoadClass) {
+        let mut best = (RoadClass::None, RoadClass::None);
+        for r in roads
+            .iter()
+            .filter(|r| r.vertical == vertical && (pos - r.at).abs() <= r.width / 2.0)
+        {
+            best.0 = best.0.max(r.class);
+            if r.class != RoadClass::Local {
+                best.1 = best.1.max(r.class);
+            }
+        }
+        best
+    };
+    let col_roads: Vec<_> = (0..nx)
+        .map(|i| classes_at(true, (i as f64 + 0.5) * cell))
+        .collect();
+    let row_roads: Vec<_> = (0..ny)
+        .map(|j| classes_at(false, h - (j as f64 + 0.5) * cell))
+        .collect();
+
     // Pass 1 (rows in parallel): elevation, land use and road class.
     let rows: Vec<(Vec<f32>, Vec<LandUse>, Vec<RoadClass>)> = (0..ny)
         .into_par_iter()
@@ -215,7 +236,7 @@ pub fn generate(spec: &GenerateSpec) -> City {
             let mut z = Vec::with_capacity(nx);
             let mut lu = Vec::with_capacity(nx);
             let mut rc = Vec::with_capacity(nx);
-            for i in 0..nx {
+            for (i, col_road) in col_roads.iter().enumerate() {
                 let x = (i as f64 + 0.5) * cell;
                 let c = coast(x);
                 let inland = y - c;
@@ -244,17 +265,12 @@ pub fn generate(spec: &GenerateSpec) -> City {
                         land = LandUse::Water;
                     }
                     let steep = spec.hill_height_m * hill * smooth(north) > 25.0;
-                    for r in &roads {
-                        let d = if r.vertical {
-                            (x - r.at).abs()
-                        } else {
-                            (y - r.at).abs()
-                        };
-                        let skip = r.class == RoadClass::Local && steep;
-                        if d <= r.width / 2.0 && !skip && r.class as u8 > road as u8 {
-                            road = r.class;
-                        }
-                    }
+                    // Highest class crossing this cell; local roads stop at steep hills.
+                    let (all, major) = (
+                        col_road.0.max(row_roads[j].0),
+                        col_road.1.max(row_roads[j].1),
+                    );
+                    road = if steep { major } else { all };
                     if (y - expressway_y).abs() <= 30.0_f64.max(cell / 2.0) && inland > 0.0 {
                         road = RoadClass::Expressway;
                     }

@@ -100,8 +100,10 @@ impl LandUse {
 }
 
 /// Road hierarchy (Chinese urban road classes, CJJ 37-2012): design speeds 60–100,
-/// 50–60 (trunk), 40–50 (secondary) and 20–30 km/h (branch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+/// 50–60 (trunk), 40–50 (secondary) and 20–30 km/h (branch). Ordered by class.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum RoadClass {
