@@ -5,6 +5,7 @@
 //! ordered set of phases ([`sim::Phase`]). A run is a pure function of its scenario and
 //! seed: see `docs/architecture.md`.
 
+pub mod batch;
 pub mod city;
 pub mod coupling;
 pub mod events;

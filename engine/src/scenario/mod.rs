@@ -177,14 +177,7 @@ pub struct LoadedScenario {
 impl LoadedScenario {
     /// An error about the value at `path`, with its line and column when found.
     pub fn error_at(&self, path: &KeyPath, message: impl Into<String>) -> ScenarioError {
-        let (line, col) = locate::line_col_of(&self.text, path).unzip();
-        ScenarioError {
-            file: self.file.clone(),
-            key: path.to_string(),
-            line,
-            col,
-            message: message.into(),
-        }
+        error_in(&self.file, &self.text, path, message)
     }
 
     /// A path from the scenario, resolved against its folder.
@@ -218,11 +211,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
 
 /// Parse and check scenario text; `file` names it in messages.
 pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<LoadedScenario, ScenarioError> {
-    let de = toml::Deserializer::parse(text).map_err(|e| error::from_toml(file, text, &e, None))?;
-    let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = KeyPath::from_serde(e.path());
-        error::from_toml(file, text, e.inner(), Some(&path))
-    })?;
+    let scenario: Scenario = parse_document(text, file)?;
     let loaded = LoadedScenario {
         scenario,
         file: file.to_owned(),
@@ -233,6 +222,36 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<LoadedScenario, 
         return Err(loaded.error_at(&path, message));
     }
     Ok(loaded)
+}
+
+/// Deserialize a strict TOML document (a scenario or a batch file), with errors that name
+/// the file, key path, line and column.
+pub fn parse_document<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &str,
+) -> Result<T, ScenarioError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| error::from_toml(file, text, &e, None))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = KeyPath::from_serde(e.path());
+        error::from_toml(file, text, e.inner(), Some(&path))
+    })
+}
+
+/// An error about the value at `path` of a TOML document, with its line and column.
+pub fn error_in(
+    file: &str,
+    text: &str,
+    path: &KeyPath,
+    message: impl Into<String>,
+) -> ScenarioError {
+    let (line, col) = locate::line_col_of(text, path).unzip();
+    ScenarioError {
+        file: file.to_owned(),
+        key: path.to_string(),
+        line,
+        col,
+        message: message.into(),
+    }
 }
 
 /// A problem at a key path.
