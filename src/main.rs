@@ -1,8 +1,10 @@
 //! `crucible`: run disaster scenarios over a city grid and check them against standards.
 
+mod aggregate;
 mod commands;
 mod maps;
 mod output;
+mod report;
 
 use std::process::ExitCode;
 
@@ -30,6 +32,11 @@ enum Command {
     Check(commands::check::Args),
     /// Build a scenario's city and write each layer as .asc and PNG, with assets.csv.
     City(commands::city::Args),
+    /// Run a batch of seeded variations of a scenario; write runs.csv, standards.csv,
+    /// statistics, plots and report.html.
+    Batch(commands::batch::Args),
+    /// Combine the folders of a sharded batch into what the unsharded batch writes.
+    Merge(commands::batch::MergeArgs),
     /// Run a validation suite (flood, fire, crowd, typhoon, city, or all) and write its
     /// table, report and plots.
     Validate(commands::validate::Args),
@@ -59,6 +66,8 @@ fn main() -> ExitCode {
         Command::Check(a) => commands::check::run(a),
         Command::City(a) => commands::city::run(a),
         Command::Validate(a) => commands::validate::run(a),
+        Command::Batch(a) => commands::batch::run(a),
+        Command::Merge(a) => commands::batch::merge(a),
         Command::Schema => {
             println!("{}", crucible_engine::scenario::json_schema());
             Outcome::Ok

@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Outcome {
                             style: style_for(&s.label),
                         })
                         .collect(),
-                    log_y: false,
+                    ..Default::default()
                 };
                 line_chart(&chart, &staged.path(&format!("{}-{}", suite.name, f.name))?)?;
             }

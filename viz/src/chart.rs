@@ -26,12 +26,22 @@ pub struct LineSeries {
     pub style: SeriesStyle,
 }
 
-/// A chart: title, axis labels (with units) and series.
+/// A shaded band between two curves (e.g. the 5–95 % range across runs).
 #[derive(Debug, Clone)]
+pub struct Band {
+    pub label: String,
+    pub x: Vec<f64>,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+}
+
+/// A chart: title, axis labels (with units), shaded bands and series.
+#[derive(Debug, Clone, Default)]
 pub struct Chart {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
+    pub bands: Vec<Band>,
     pub series: Vec<LineSeries>,
     /// Log-scaled y axis (exceedance curves).
     pub log_y: bool,
@@ -55,10 +65,15 @@ pub fn line_chart(chart: &Chart, stem: &Path) -> Result<(), VizError> {
 }
 
 fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
+    let band_pts = chart
+        .bands
+        .iter()
+        .flat_map(|b| b.x.iter().zip(&b.lo).chain(b.x.iter().zip(&b.hi)));
     let pts = chart
         .series
         .iter()
         .flat_map(|s| s.x.iter().zip(&s.y))
+        .chain(band_pts)
         .filter(|(x, y)| x.is_finite() && y.is_finite() && (!chart.log_y || **y > 0.0));
     let (mut x0, mut x1, mut y0, mut y1) = (
         f64::INFINITY,
@@ -114,9 +129,23 @@ fn draw<DB: DrawingBackend>(
                 .y_desc(&chart.y_label)
                 .label_style(("sans-serif", 15))
                 .axis_desc_style(("sans-serif", 17))
-                .light_line_style(RGBColor(235, 235, 235))
+                .light_line_style(WHITE)
                 .draw()
                 .map_err(e)?;
+            for (k, b) in chart.bands.iter().enumerate() {
+                let c = SERIES[k % SERIES.len()];
+                let fill = RGBColor(c[0], c[1], c[2]).mix(0.22);
+                let mut poly: Vec<(f64, f64)> =
+                    b.x.iter().copied().zip(b.hi.iter().copied()).collect();
+                poly.extend(b.x.iter().copied().zip(b.lo.iter().copied()).rev());
+                poly.retain(|(x, y)| x.is_finite() && y.is_finite() && (!chart.log_y || *y > 0.0));
+                ctx.draw_series(std::iter::once(Polygon::new(poly, fill.filled())))
+                    .map_err(e)?
+                    .label(&b.label)
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 20, y + 5)], fill.filled())
+                    });
+            }
             for (k, s) in chart.series.iter().enumerate() {
                 let c = SERIES[k % SERIES.len()];
                 let color = RGBColor(c[0], c[1], c[2]);
@@ -156,7 +185,7 @@ fn draw<DB: DrawingBackend>(
                     }
                 }
             }
-            if chart.series.iter().any(|s| !s.label.is_empty()) {
+            if chart.series.iter().any(|s| !s.label.is_empty()) || !chart.bands.is_empty() {
                 ctx.configure_series_labels()
                     .background_style(WHITE.mix(0.85))
                     .border_style(RGBColor(180, 180, 180))
@@ -207,6 +236,7 @@ mod tests {
                 },
             ],
             log_y: false,
+            ..Default::default()
         };
         line_chart(&chart, &stem).unwrap();
         let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();

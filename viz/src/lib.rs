@@ -4,11 +4,13 @@
 //! Text uses an embedded DejaVu Sans (see `fonts/LICENSE-DejaVu.txt`), so a fresh
 //! machine needs no system font libraries.
 
+pub mod bars;
 pub mod chart;
 pub mod color;
 pub mod map;
 
-pub use chart::{Chart, LineSeries, SeriesStyle, line_chart};
+pub use bars::{Bar, bar_chart, histogram};
+pub use chart::{Band, Chart, LineSeries, SeriesStyle, line_chart};
 pub use color::Ramp;
 pub use map::{MapStyle, MapView, Marker, render_map};
 

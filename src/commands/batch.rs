@@ -1,0 +1,408 @@
+//! `crucible batch`: run many seeded variations of a scenario, then aggregate them.
+//!
+//! Each run writes its own folder `runs/NNNNNN/` atomically (`run.json` and
+//! `summary.json`, or `failed.json`), so a crash loses at most the runs in flight and
+//! `--resume` finishes the rest. Aggregates are a pure function of the run folders, which
+//! is what makes merged shards equal the unsharded batch.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use crucible_engine::batch::{self, LoadedBatch, RunPlan};
+use crucible_engine::city::City;
+use crucible_engine::run::{RunError, prepare_city, run as run_scenario};
+use rayon::prelude::*;
+use serde_json::json;
+
+use super::{failed, progress_bar};
+use crate::Outcome;
+use crate::output::Staged;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Batch file (TOML with a `[batch]` table).
+    pub batch: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Run only the first N replicates (same seeds as the full batch).
+    #[arg(long)]
+    pub runs: Option<u64>,
+    /// Runs in parallel (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run only shard K of N (`K/N`, K from 0): runs whose index ≡ K mod N. Combine the
+    /// shard folders with `crucible merge`.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+    /// Continue a batch in an existing folder: runs already recorded are kept.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 0/4")?;
+    let (k, n): (u64, u64) = (
+        k.parse().map_err(|_| "K is not a number")?,
+        n.parse().map_err(|_| "N is not a number")?,
+    );
+    if n == 0 || k >= n {
+        return Err(format!("need 0 ≤ K < N, got {k}/{n}"));
+    }
+    Ok((k, n))
+}
+
+/// Everything that identifies a batch's runs; a resumed or merged folder must match it.
+pub fn manifest(b: &LoadedBatch, replicates: u64) -> serde_json::Value {
+    json!({
+        "batch": b.spec.name,
+        "batch_file": b.file,
+        "scenario": b.base.scenario.name,
+        "replicates": replicates,
+        "combinations": b.combos(),
+        "seed": b.spec.seed,
+        "fingerprint": fingerprint(b),
+        "crucible_version": crucible_engine::VERSION,
+    })
+}
+
+/// FNV-1a of the batch spec and the base scenario's text: changes when either changes.
+fn fingerprint(b: &LoadedBatch) -> String {
+    let text = format!(
+        "{}\n{}",
+        serde_json::to_string(&b.spec).unwrap_or_default(),
+        b.base.text()
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        h ^= u64::from(byte);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+pub fn run(args: Args) -> Outcome {
+    let started = Instant::now();
+    let mut b = match batch::load(&args.batch) {
+        Ok(b) => b,
+        Err(e) => return Outcome::BadInput(e.to_string()),
+    };
+    if let Some(n) = args.runs {
+        if n == 0 {
+            return Outcome::BadInput("--runs must be at least 1".into());
+        }
+        b.spec.runs = n.min(b.spec.runs);
+    }
+    match execute(&b, &args, started) {
+        Ok(Some(summary)) => {
+            println!("{summary}");
+            Outcome::Ok
+        }
+        Ok(None) => Outcome::Ok,
+        Err(e) => failed(e),
+    }
+}
+
+fn run_dir(out: &Path, index: u64) -> PathBuf {
+    out.join("runs").join(format!("{index:06}"))
+}
+
+/// Whether run `index` is recorded (finished or failed).
+pub fn recorded(out: &Path, index: u64) -> bool {
+    let d = run_dir(out, index);
+    d.join("summary.json").exists() || d.join("failed.json").exists()
+}
+
+fn execute(b: &LoadedBatch, args: &Args, started: Instant) -> Result<Option<String>> {
+    let out = &args.out;
+    let manifest = manifest(b, b.spec.runs);
+    let manifest_path = out.join("batch.json");
+    if manifest_path.exists() {
+        let old: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&manifest_path)?)?;
+        if old != manifest {
+            bail!(
+                "{} holds another batch (or this batch changed since): use a new folder, or the same batch file and --runs",
+                out.display()
+            );
+        }
+        if !args.resume {
+            bail!(
+                "{} already holds this batch: add --resume to finish it, or use a new folder",
+                out.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(out.join("runs"))
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
+    let total = b.total_runs();
+    let todo: Vec<u64> = (0..total)
+        .filter(|k| args.shard.is_none_or(|(s, n)| k % n == s))
+        .filter(|k| !recorded(out, *k))
+        .collect();
+    // Leftovers of runs killed mid-write.
+    for k in &todo {
+        let d = run_dir(out, *k);
+        if d.exists() {
+            std::fs::remove_dir_all(&d)?;
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()?;
+    let bar = progress_bar(todo.len() as u64, &b.spec.name);
+    let cities: Mutex<HashMap<String, Arc<City>>> = Mutex::new(HashMap::new());
+    let failures = std::sync::atomic::AtomicU64::new(0);
+    let timings: Mutex<Vec<(u64, f64)>> = Mutex::new(Vec::new());
+    pool.install(|| {
+        todo.par_iter().try_for_each(|&k| -> Result<()> {
+            let t = Instant::now();
+            let plan = b.plan(k);
+            let ok = run_one(b, &plan, out, &cities)?;
+            if !ok {
+                failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            timings
+                .lock()
+                .map_err(|_| anyhow::anyhow!("lock"))?
+                .push((k, t.elapsed().as_secs_f64()));
+            bar.inc(1);
+            Ok(())
+        })
+    })?;
+    bar.finish_and_clear();
+    let mut timings = timings.into_inner().map_err(|_| anyhow::anyhow!("lock"))?;
+    timings.sort_by_key(|t| t.0);
+    let timing = json!({
+        "wall_s": started.elapsed().as_secs_f64(),
+        "jobs": pool.current_num_threads(),
+        "runs_this_invocation": timings.len(),
+        "run_seconds": timings.iter().map(|t| json!([t.0, t.1])).collect::<Vec<_>>(),
+    });
+    let timing_name = match args.shard {
+        Some((k, n)) => format!("timing-shard-{k}-of-{n}.json"),
+        None => "timing.json".into(),
+    };
+    std::fs::write(
+        out.join(timing_name),
+        serde_json::to_string_pretty(&timing)? + "\n",
+    )?;
+    let failed_now = failures.into_inner();
+    if let Some((k, n)) = args.shard {
+        println!(
+            "shard {k}/{n}: {} runs done ({} failed) in {:.1} s; combine shards with `crucible merge DIR... --out DIR`",
+            timings.len(),
+            failed_now,
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(None);
+    }
+    crate::aggregate::aggregate(b, out).map(Some)
+}
+
+/// Run one planned run into its folder. Returns false if the run failed (recorded).
+fn run_one(
+    b: &LoadedBatch,
+    plan: &RunPlan,
+    out: &Path,
+    cities: &Mutex<HashMap<String, Arc<City>>>,
+) -> Result<bool> {
+    let dir = run_dir(out, plan.index);
+    let staged = Staged::new(&dir)?;
+    let record = json!({
+        "index": plan.index,
+        "replicate": plan.replicate,
+        "combo": plan.combo,
+        "seed": plan.seed,
+        "plan": plan.plan,
+        "params": plan.params.iter().map(|(p, v)| json!({"path": p, "value": v})).collect::<Vec<_>>(),
+        "frequency": plan.frequency,
+    });
+    staged.write("run.json", serde_json::to_string_pretty(&record)? + "\n")?;
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<_, String> {
+        let loaded = b.scenario_for(plan).map_err(|e| e.to_string())?;
+        let key = serde_json::to_string(&(
+            &loaded.scenario.city,
+            &loaded.scenario.assets_csv,
+            &loaded.scenario.assets,
+            &loaded.scenario.plan.add_assets,
+            &loaded.scenario.plan.remove_assets,
+        ))
+        .map_err(|e| e.to_string())?;
+        let cached = cities
+            .lock()
+            .map_err(|_| "lock".to_string())?
+            .get(&key)
+            .cloned();
+        let city = match cached {
+            Some(c) => c,
+            None => {
+                let c = Arc::new(prepare_city(&loaded).map_err(|e| e.to_string())?);
+                cities
+                    .lock()
+                    .map_err(|_| "lock".to_string())?
+                    .insert(key, c.clone());
+                c
+            }
+        };
+        run_scenario(&loaded, &city, plan.seed, |_| {}).map_err(|e| match e {
+            RunError::Input(e) => e.to_string(),
+            e @ RunError::Failed { .. } => e.to_string(),
+        })
+    }));
+    let outcome = match result {
+        Ok(r) => r,
+        Err(panic) => Err(format!(
+            "panicked: {}",
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        )),
+    };
+    let ok = match outcome {
+        Ok(output) => {
+            staged.write("timeseries.csv", &output.timeseries_csv)?;
+            let mut events = String::new();
+            for e in &output.events {
+                events.push_str(&serde_json::to_string(e)?);
+                events.push('\n');
+            }
+            staged.write("events.jsonl", events)?;
+            let mut index = Vec::new();
+            for r in &output.maps {
+                let bytes: Vec<u8> = r.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+                staged.write(&format!("maps/{}.f32", r.name), bytes)?;
+                index.push(json!({
+                    "name": r.name, "title": r.title, "unit": r.unit,
+                    "nx": r.grid.nx, "ny": r.grid.ny, "cell": r.grid.cell, "x0": r.grid.x0, "y0": r.grid.y0,
+                    "kind": serde_json::to_value(&r.kind)?,
+                }));
+            }
+            staged.write(
+                "maps/index.json",
+                serde_json::to_string_pretty(&index)? + "\n",
+            )?;
+            staged.write(
+                "summary.json",
+                serde_json::to_string_pretty(&output.summary)? + "\n",
+            )?;
+            true
+        }
+        Err(message) => {
+            let f = json!({"index": plan.index, "seed": plan.seed, "error": message});
+            staged.write("failed.json", serde_json::to_string_pretty(&f)? + "\n")?;
+            false
+        }
+    };
+    staged.commit()?;
+    Ok(ok)
+}
+
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// Shard output folders of the same batch.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Folder for the merged batch.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The batch file (to aggregate with its plans and standards).
+    #[arg(long)]
+    pub batch: PathBuf,
+}
+
+/// `crucible merge`: combine shard folders into what the unsharded batch writes.
+pub fn merge(args: MergeArgs) -> Outcome {
+    let b = match batch::load(&args.batch) {
+        Ok(b) => b,
+        Err(e) => return Outcome::BadInput(e.to_string()),
+    };
+    match merge_into(&b, &args) {
+        Ok(summary) => {
+            println!("{summary}");
+            Outcome::Ok
+        }
+        Err(e) => failed(e),
+    }
+}
+
+fn merge_into(b: &LoadedBatch, args: &MergeArgs) -> Result<String> {
+    let mut manifest: Option<serde_json::Value> = None;
+    for s in &args.shards {
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(s.join("batch.json"))
+                .with_context(|| format!("{} is not a batch folder", s.display()))?,
+        )?;
+        if manifest.as_ref().is_some_and(|x| *x != m) {
+            bail!(
+                "{} belongs to another batch than {}",
+                s.display(),
+                args.shards[0].display()
+            );
+        }
+        manifest = Some(m);
+    }
+    let manifest = manifest.context("no shard folders")?;
+    let mut b = b.clone();
+    b.spec.runs = manifest["replicates"]
+        .as_u64()
+        .context("batch.json lacks replicates")?;
+    if manifest != self::manifest(&b, b.spec.runs) {
+        bail!(
+            "the shards were made from another version of {}",
+            args.batch.display()
+        );
+    }
+    std::fs::create_dir_all(args.out.join("runs"))?;
+    std::fs::write(
+        args.out.join("batch.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
+    for k in 0..b.total_runs() {
+        let holders: Vec<&PathBuf> = args.shards.iter().filter(|s| recorded(s, k)).collect();
+        match holders.as_slice() {
+            [one] => {
+                let target = run_dir(&args.out, k);
+                if !recorded(&args.out, k) || **one != args.out {
+                    copy_dir(&run_dir(one, k), &target)?;
+                }
+            }
+            [] => bail!(
+                "run {k} is in none of the shards: finish it with `crucible batch … --shard … --resume`"
+            ),
+            _ => {
+                // The same run in two shards: identical by construction, keep one.
+                let target = run_dir(&args.out, k);
+                copy_dir(&run_dir(holders[0], k), &target)?;
+            }
+        }
+    }
+    crate::aggregate::aggregate(&b, &args.out)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    if from == to {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), &target)?;
+        }
+    }
+    Ok(())
+}
