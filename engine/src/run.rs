@@ -209,8 +209,9 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
     );
     sim.world.insert_resource(city.clone());
     build_city(&mut sim, city, s.population.daytime);
-    for h in &s.hazards {
-        sim.add_plugin(h.plugin().as_ref())
+    for (k, h) in s.hazards.iter().enumerate() {
+        let at = KeyPath::root().key("hazards").index(k);
+        sim.add_plugin(h.plugin(loaded, at).as_ref())
             .map_err(|e| loaded.error_at(&e.key, e.message))?;
     }
     let metrics = sim.world.resource::<Metrics>();

@@ -1,12 +1,14 @@
 //! The hazard registry: each `[[hazards]]` entry of a scenario names its plugin by
 //! `kind`. A hazard issue adds its variant here and its plugin in its own module.
 
+pub mod design_storm;
+pub mod typhoon;
 pub mod wind;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{KeyPath, Problem};
+use crate::scenario::{KeyPath, LoadedScenario, Problem};
 use crate::sim::Plugin;
 
 /// One hazard of a scenario.
@@ -15,6 +17,10 @@ use crate::sim::Plugin;
 pub enum HazardSpec {
     /// A steady, uniform surface wind (for fire spread without a typhoon).
     Wind(wind::WindSpec),
+    /// A tropical cyclone: track, wind, rain, tide and surge.
+    Typhoon(Box<typhoon::TyphoonSpec>),
+    /// A Chicago design storm from an IDF curve, uniform over the grid.
+    DesignStorm(design_storm::DesignStormSpec),
 }
 
 impl HazardSpec {
@@ -22,6 +28,8 @@ impl HazardSpec {
     pub fn check(&self, at: &KeyPath) -> Result<(), Problem> {
         match self {
             Self::Wind(s) => s.check(at),
+            Self::Typhoon(s) => s.check(at),
+            Self::DesignStorm(s) => s.check(at),
         }
     }
 
@@ -29,13 +37,22 @@ impl HazardSpec {
     pub fn bytes_per_cell(&self) -> usize {
         match self {
             Self::Wind(_) => wind::BYTES_PER_CELL,
+            Self::Typhoon(_) => typhoon::BYTES_PER_CELL,
+            Self::DesignStorm(_) => design_storm::BYTES_PER_CELL,
         }
     }
 
-    /// The plugin that simulates this hazard.
-    pub fn plugin(&self) -> Box<dyn Plugin + '_> {
+    /// The plugin that simulates this hazard; `at` is this entry's key path, `loaded`
+    /// the scenario (for files relative to it and its start time).
+    pub fn plugin<'a>(&'a self, loaded: &'a LoadedScenario, at: KeyPath) -> Box<dyn Plugin + 'a> {
         match self {
             Self::Wind(s) => Box::new(wind::WindPlugin(s)),
+            Self::Typhoon(s) => Box::new(typhoon::TyphoonPlugin {
+                spec: s,
+                loaded,
+                at,
+            }),
+            Self::DesignStorm(s) => Box::new(design_storm::DesignStormPlugin(s, at)),
         }
     }
 }
