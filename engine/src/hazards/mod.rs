@@ -1,6 +1,7 @@
 //! The hazard registry: each `[[hazards]]` entry of a scenario names its plugin by
 //! `kind`. A hazard issue adds its variant here and its plugin in its own module.
 
+pub mod crowd;
 pub mod wind;
 
 use schemars::JsonSchema;
