@@ -7,7 +7,7 @@ pub mod wind;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{KeyPath, Problem};
+use crate::scenario::{KeyPath, LoadedScenario, Problem};
 use crate::sim::Plugin;
 
 /// One hazard of a scenario.
@@ -16,6 +16,8 @@ use crate::sim::Plugin;
 pub enum HazardSpec {
     /// A steady, uniform surface wind (for fire spread without a typhoon).
     Wind(wind::WindSpec),
+    /// Pedestrians: venue egress or district evacuation to shelters.
+    Crowd(Box<crowd::CrowdSpec>),
 }
 
 impl HazardSpec {
@@ -23,6 +25,7 @@ impl HazardSpec {
     pub fn check(&self, at: &KeyPath) -> Result<(), Problem> {
         match self {
             Self::Wind(s) => s.check(at),
+            Self::Crowd(s) => s.check(at),
         }
     }
 
@@ -30,13 +33,16 @@ impl HazardSpec {
     pub fn bytes_per_cell(&self) -> usize {
         match self {
             Self::Wind(_) => wind::BYTES_PER_CELL,
+            Self::Crowd(_) => crowd::BYTES_PER_CELL,
         }
     }
 
-    /// The plugin that simulates this hazard.
-    pub fn plugin(&self) -> Box<dyn Plugin + '_> {
+    /// The plugin that simulates this hazard; `loaded` gives it the rest of the scenario
+    /// (its folder for relative paths, the population settings).
+    pub fn plugin<'a>(&'a self, loaded: &'a LoadedScenario) -> Box<dyn Plugin + 'a> {
         match self {
             Self::Wind(s) => Box::new(wind::WindPlugin(s)),
+            Self::Crowd(s) => Box::new(crowd::CrowdPlugin { spec: s, loaded }),
         }
     }
 }

@@ -238,6 +238,9 @@ pub struct Crowd {
     pub sfm: SfmParams,
     /// Period of the domain in x (periodic corridor), m.
     pub period: Option<f32>,
+    /// Direction of people without a goal (the periodic corridor walks east); without
+    /// it they stand still.
+    pub drift: Option<[f32; 2]>,
     /// Interaction range: neighbours and walls farther away are ignored, m.
     pub range: f32,
     pub seed: u64,
@@ -288,6 +291,7 @@ impl Crowd {
             csm,
             sfm: SfmParams::default(),
             period,
+            drift: period.map(|_| [1.0, 0.0]),
             range,
             seed,
             steps: 0,
@@ -391,7 +395,7 @@ impl Crowd {
         let a = &self.agents;
         let g = a.goal[i];
         let mut e = if g == NO_GOAL {
-            [1.0, 0.0]
+            self.drift.unwrap_or([0.0, 0.0])
         } else {
             self.fields[g as usize].direction(&self.grid, a.x[i], a.y[i])
         };
