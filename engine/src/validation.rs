@@ -76,6 +76,7 @@ pub fn suites() -> Vec<Suite> {
     vec![
         crate::city::validation::suite(),
         crate::hazards::typhoon::validation::suite(),
+        crate::hazards::crowd::validation::suite(),
     ]
 }
 

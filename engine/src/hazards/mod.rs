@@ -1,6 +1,7 @@
 //! The hazard registry: each `[[hazards]]` entry of a scenario names its plugin by
 //! `kind`. A hazard issue adds its variant here and its plugin in its own module.
 
+pub mod crowd;
 pub mod design_storm;
 pub mod typhoon;
 pub mod wind;
@@ -21,6 +22,8 @@ pub enum HazardSpec {
     Typhoon(Box<typhoon::TyphoonSpec>),
     /// A Chicago design storm from an IDF curve, uniform over the grid.
     DesignStorm(design_storm::DesignStormSpec),
+    /// Pedestrians: venue egress or district evacuation to shelters.
+    Crowd(Box<crowd::CrowdSpec>),
 }
 
 impl HazardSpec {
@@ -30,6 +33,7 @@ impl HazardSpec {
             Self::Wind(s) => s.check(at),
             Self::Typhoon(s) => s.check(at),
             Self::DesignStorm(s) => s.check(at),
+            Self::Crowd(s) => s.check(at),
         }
     }
 
@@ -39,6 +43,7 @@ impl HazardSpec {
             Self::Wind(_) => wind::BYTES_PER_CELL,
             Self::Typhoon(_) => typhoon::BYTES_PER_CELL,
             Self::DesignStorm(_) => design_storm::BYTES_PER_CELL,
+            Self::Crowd(_) => crowd::BYTES_PER_CELL,
         }
     }
 
@@ -53,6 +58,7 @@ impl HazardSpec {
                 at,
             }),
             Self::DesignStorm(s) => Box::new(design_storm::DesignStormPlugin(s, at)),
+            Self::Crowd(s) => Box::new(crowd::CrowdPlugin { spec: s, loaded }),
         }
     }
 }

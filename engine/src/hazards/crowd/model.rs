@@ -1,0 +1,642 @@
+//! The operational models and the hot step, over dense structure-of-arrays state.
+//!
+//! * Collision-free speed model (Tordeux, Chraibi & Seyfried 2016, arXiv:1512.05597):
+//!   first order, `dx/dt = V(s) e`, `V(s) = min(v0, max(0, s/T))`, with `e` the desired
+//!   direction bent by exponential repulsion from neighbours and walls and `s` the gap to
+//!   the first neighbour (or wall) in the walking corridor ahead.
+//! * Social force model (Helbing, Farkas & Vicsek 2000, Nature 407:487), second order,
+//!   with body compression and sliding friction; compression per metre of circumference
+//!   above 1600 N/m marks a person injured (same paper).
+//!
+//! Determinism: every new velocity is computed from the old state only (a Jacobi step),
+//! neighbours are visited in the order of a stable cell sort, and the direction noise is
+//! a counter-based hash of (seed, person, step). The result is therefore identical
+//! whatever rayon's thread count.
+
+use rayon::prelude::*;
+
+use super::cells::CellList;
+use super::geometry::Walls;
+use super::navigation::{Field, NavGrid};
+
+/// No goal: walk along +x (periodic corridor tests).
+pub const NO_GOAL: u16 = u16::MAX;
+
+/// Person states, as stored in [`Agents::state`].
+pub mod state {
+    /// Before the pre-movement time has elapsed: standing, an obstacle to others.
+    pub const WAITING: u8 = 0;
+    pub const MOVING: u8 = 1;
+    /// Crushed (social force model): stops and becomes an obstacle.
+    pub const INJURED: u8 = 2;
+}
+
+/// Which operational model moves people.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Collision-free speed model (Tordeux et al. 2016).
+    #[default]
+    Csm,
+    /// Social force model (Helbing et al. 2000).
+    Sfm,
+}
+
+/// Collision-free speed model parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct CsmParams {
+    /// Time gap T of the speed function, s.
+    pub time_gap: f32,
+    /// Neighbour repulsion strength a and range D (m).
+    pub a: f32,
+    pub d: f32,
+    /// Wall repulsion strength a_w and range D_w (m).
+    pub a_wall: f32,
+    pub d_wall: f32,
+    /// Standard deviation of the Gaussian perturbation added to the desired direction
+    /// each step (anti-deadlock noise); 0 turns it off.
+    pub noise: f32,
+    /// Body radius given to people, m.
+    pub radius: f32,
+}
+
+impl CsmParams {
+    /// The egress set (the default): JuPedSim 1.4.2's CFSM defaults (T = 1 s, a = 8,
+    /// D = 0.1 m, a_w = 5, D_w = 0.02 m) with a body radius of 0.15 m, which gives
+    /// bottleneck flows of ≈ 1.7 P/(m·s) as in the short-bottleneck experiments
+    /// (docs/models/crowd.md §2.3), plus anti-deadlock noise σ = 0.1.
+    pub fn egress() -> Self {
+        Self {
+            time_gap: 1.0,
+            a: 8.0,
+            d: 0.1,
+            a_wall: 5.0,
+            d_wall: 0.02,
+            noise: 0.1,
+            radius: 0.15,
+        }
+    }
+    /// The corridor set: T = 0.5 s, D = 0.05 m and a radius of 0.2175 m, calibrated so
+    /// the periodic-corridor speeds follow Weidmann's diagram within 20 % from 0.5 to
+    /// 5 P/m² (docs/models/crowd.md §2.3). Door flows are then too low (≈ 1.2 P/(m·s)).
+    pub fn corridor() -> Self {
+        Self {
+            time_gap: 0.5,
+            a: 8.0,
+            d: 0.05,
+            a_wall: 5.0,
+            d_wall: 0.02,
+            noise: 0.1,
+            radius: 0.2175,
+        }
+    }
+    /// JuPedSim 1.4.2's defaults as published (r = 0.2 m, no noise): the set that jams a
+    /// 1 m door for good (kept for the regression test).
+    pub fn jupedsim() -> Self {
+        Self {
+            noise: 0.0,
+            radius: 0.2,
+            ..Self::egress()
+        }
+    }
+}
+
+impl Default for CsmParams {
+    fn default() -> Self {
+        Self::egress()
+    }
+}
+
+/// Social force model parameters (Helbing, Farkas & Vicsek 2000, Nature 407:487, Methods).
+#[derive(Debug, Clone, Copy)]
+pub struct SfmParams {
+    /// Mass, kg.
+    pub mass: f32,
+    /// Relaxation time τ, s.
+    pub tau: f32,
+    /// Repulsion strength A (N) and range B (m).
+    pub a: f32,
+    pub b: f32,
+    /// Body compression k (kg s⁻²) and sliding friction κ (kg m⁻¹ s⁻¹).
+    pub k: f32,
+    pub kappa: f32,
+    /// Speed cap as a multiple of the desired speed (Helbing & Molnár 1995: 1.3).
+    pub vmax_factor: f32,
+    /// Compression per metre of circumference that injures, N/m.
+    pub injury_n_per_m: f32,
+}
+
+impl Default for SfmParams {
+    fn default() -> Self {
+        Self {
+            mass: 80.0,
+            tau: 0.5,
+            a: 2000.0,
+            b: 0.08,
+            k: 1.2e5,
+            kappa: 2.4e5,
+            vmax_factor: 1.3,
+            injury_n_per_m: 1600.0,
+        }
+    }
+}
+
+/// Per-person state as parallel arrays; index = slot, `id` = the stable person number.
+#[derive(Debug, Clone, Default)]
+pub struct Agents {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    pub vx: Vec<f32>,
+    pub vy: Vec<f32>,
+    /// Desired (free) speed, m/s.
+    pub v0: Vec<f32>,
+    /// Body radius, m.
+    pub r: Vec<f32>,
+    /// Index into the navigation fields, or [`NO_GOAL`].
+    pub goal: Vec<u16>,
+    pub state: Vec<u8>,
+    /// Time the person starts to move (warning + pre-movement), s.
+    pub start: Vec<f32>,
+    /// Compression per metre of circumference (social force model), N/m.
+    pub stress: Vec<f32>,
+    pub id: Vec<u32>,
+}
+
+impl Agents {
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(&mut self, id: u32, x: f32, y: f32, v0: f32, r: f32, goal: u16, start: f32) {
+        self.x.push(x);
+        self.y.push(y);
+        self.vx.push(0.0);
+        self.vy.push(0.0);
+        self.v0.push(v0);
+        self.r.push(r);
+        self.goal.push(goal);
+        self.state.push(state::WAITING);
+        self.start.push(start);
+        self.stress.push(0.0);
+        self.id.push(id);
+    }
+    /// Reorder every array by `perm` (new slot k holds old slot perm[k]).
+    pub fn permute(&mut self, perm: &[u32]) {
+        fn p<T: Copy>(v: &mut Vec<T>, perm: &[u32]) {
+            let new: Vec<T> = perm.iter().map(|&k| v[k as usize]).collect();
+            *v = new;
+        }
+        p(&mut self.x, perm);
+        p(&mut self.y, perm);
+        p(&mut self.vx, perm);
+        p(&mut self.vy, perm);
+        p(&mut self.v0, perm);
+        p(&mut self.r, perm);
+        p(&mut self.goal, perm);
+        p(&mut self.state, perm);
+        p(&mut self.start, perm);
+        p(&mut self.stress, perm);
+        p(&mut self.id, perm);
+    }
+    /// Keep the slots where `keep` is true, in order.
+    pub fn retain(&mut self, keep: &[bool]) {
+        let perm: Vec<u32> = (0..self.len() as u32)
+            .filter(|&k| keep[k as usize])
+            .collect();
+        self.permute(&perm);
+    }
+    /// Bytes of state per person in these arrays.
+    pub const BYTES_PER_AGENT: usize = 4 * 8 + 2 + 1 + 4 + 4;
+}
+
+/// A crowd in a walled domain with its navigation fields: everything one step needs.
+#[derive(Debug, Clone)]
+pub struct Crowd {
+    pub agents: Agents,
+    pub walls: Walls,
+    pub grid: NavGrid,
+    /// One travel-time field per goal.
+    pub fields: Vec<Field>,
+    /// Goal region of each walking cell (index of the goal, or [`NO_GOAL`]).
+    pub region: Vec<u16>,
+    pub cells: CellList,
+    pub model: ModelKind,
+    pub csm: CsmParams,
+    pub sfm: SfmParams,
+    /// Period of the domain in x (periodic corridor), m.
+    pub period: Option<f32>,
+    /// Direction of people without a goal (the periodic corridor walks east); without
+    /// it they stand still.
+    pub drift: Option<[f32; 2]>,
+    /// Interaction range: neighbours and walls farther away are ignored, m.
+    pub range: f32,
+    pub seed: u64,
+    pub steps: u64,
+    /// Simulated time, s.
+    pub t: f64,
+    nvx: Vec<f32>,
+    nvy: Vec<f32>,
+}
+
+/// Interaction range, m: the gap at which the speed function saturates (v0 T) plus two
+/// radii, and never less than where the repulsion has decayed (1 m).
+pub fn interaction_range(v0_max: f32, csm: &CsmParams, r_max: f32) -> f32 {
+    (v0_max * csm.time_gap + 2.0 * r_max).max(1.0)
+}
+
+impl Crowd {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        agents: Agents,
+        walls: Walls,
+        grid: NavGrid,
+        fields: Vec<Field>,
+        region: Vec<u16>,
+        model: ModelKind,
+        csm: CsmParams,
+        period: Option<f32>,
+        seed: u64,
+    ) -> Self {
+        let v0_max = agents.v0.iter().copied().fold(1.34f32, f32::max);
+        let r_max = agents.r.iter().copied().fold(0.2f32, f32::max);
+        let range = interaction_range(v0_max, &csm, r_max);
+        let bounds = [
+            grid.x0,
+            grid.y0,
+            grid.x0 + grid.nx as f32 * grid.h,
+            grid.y0 + grid.ny as f32 * grid.h,
+        ];
+        let cells = CellList::new(bounds, range, period.is_some());
+        Self {
+            agents,
+            walls,
+            grid,
+            fields,
+            region,
+            cells,
+            model,
+            csm,
+            sfm: SfmParams::default(),
+            period,
+            drift: period.map(|_| [1.0, 0.0]),
+            range,
+            seed,
+            steps: 0,
+            t: 0.0,
+            nvx: Vec::new(),
+            nvy: Vec::new(),
+        }
+    }
+
+    /// Bytes of per-person state (arrays, scratch and cell list).
+    pub fn bytes_per_agent() -> usize {
+        Agents::BYTES_PER_AGENT + 8 + 8
+    }
+
+    /// Advance by `dt` seconds.
+    pub fn step(&mut self, dt: f32) {
+        let t_now = self.t as f32;
+        for k in 0..self.agents.len() {
+            if self.agents.state[k] == state::WAITING && self.agents.start[k] <= t_now {
+                self.agents.state[k] = state::MOVING;
+            }
+        }
+        // Sort people by bucket now and then so neighbours sit close in memory.
+        if self.steps.is_multiple_of(32) {
+            self.cells.rebuild(&self.agents.x, &self.agents.y);
+            let perm = self.cells.order.clone();
+            self.agents.permute(&perm);
+        }
+        self.cells.rebuild(&self.agents.x, &self.agents.y);
+        let n = self.agents.len();
+        self.nvx.resize(n, 0.0);
+        self.nvy.resize(n, 0.0);
+        let mut nvx = std::mem::take(&mut self.nvx);
+        let mut nvy = std::mem::take(&mut self.nvy);
+        let mut stress = std::mem::take(&mut self.agents.stress);
+        {
+            let this = &*self;
+            nvx.par_iter_mut()
+                .zip(nvy.par_iter_mut())
+                .zip(stress.par_iter_mut())
+                .enumerate()
+                .with_min_len(256)
+                .for_each(|(i, ((vx, vy), st))| {
+                    let v = match this.model {
+                        ModelKind::Csm => this.csm_velocity(i),
+                        ModelKind::Sfm => this.sfm_velocity(i, dt, st),
+                    };
+                    *vx = v[0];
+                    *vy = v[1];
+                });
+        }
+        self.agents.stress = stress;
+        // Move, refusing any move that would cross a wall.
+        let a = &mut self.agents;
+        let walls = &self.walls;
+        let period = self.period;
+        let x0 = self.grid.x0;
+        a.x.par_iter_mut()
+            .zip(a.y.par_iter_mut())
+            .zip(a.vx.par_iter_mut().zip(a.vy.par_iter_mut()))
+            .zip(nvx.par_iter().zip(nvy.par_iter()))
+            .with_min_len(1024)
+            .for_each(|(((x, y), (vx, vy)), (&nx, &ny))| {
+                let (qx, qy) = (*x + nx * dt, *y + ny * dt);
+                if walls.blocks(*x, *y, qx, qy) {
+                    *vx = 0.0;
+                    *vy = 0.0;
+                    return;
+                }
+                *vx = nx;
+                *vy = ny;
+                *x = qx;
+                *y = qy;
+                if let Some(l) = period {
+                    if *x >= x0 + l {
+                        *x -= l;
+                    } else if *x < x0 {
+                        *x += l;
+                    }
+                }
+            });
+        if self.model == ModelKind::Sfm {
+            let lim = self.sfm.injury_n_per_m;
+            for k in 0..a.len() {
+                if a.state[k] == state::MOVING && a.stress[k] > lim {
+                    a.state[k] = state::INJURED;
+                    a.vx[k] = 0.0;
+                    a.vy[k] = 0.0;
+                }
+            }
+        }
+        self.nvx = nvx;
+        self.nvy = nvy;
+        self.steps += 1;
+        self.t += f64::from(dt);
+    }
+
+    /// Desired direction of person i (with the anti-deadlock perturbation).
+    #[inline]
+    fn desired(&self, i: usize) -> [f32; 2] {
+        let a = &self.agents;
+        let g = a.goal[i];
+        let mut e = if g == NO_GOAL {
+            self.drift.unwrap_or([0.0, 0.0])
+        } else {
+            self.fields[g as usize].direction(&self.grid, a.x[i], a.y[i])
+        };
+        if self.csm.noise > 0.0 && (e[0] != 0.0 || e[1] != 0.0) {
+            let (n1, n2) = gauss2(self.seed, a.id[i], self.steps);
+            e[0] += self.csm.noise * n1;
+            e[1] += self.csm.noise * n2;
+            let n = (e[0] * e[0] + e[1] * e[1]).sqrt();
+            e = [e[0] / n, e[1] / n];
+        }
+        e
+    }
+
+    /// Displacement from i to j, wrapped in a periodic domain.
+    #[inline]
+    fn delta(&self, i: usize, j: usize) -> (f32, f32) {
+        let a = &self.agents;
+        let mut dx = a.x[j] - a.x[i];
+        if let Some(l) = self.period {
+            if dx > 0.5 * l {
+                dx -= l;
+            } else if dx < -0.5 * l {
+                dx += l;
+            }
+        }
+        (dx, a.y[j] - a.y[i])
+    }
+
+    fn csm_velocity(&self, i: usize) -> [f32; 2] {
+        let a = &self.agents;
+        if a.state[i] != state::MOVING {
+            return [0.0, 0.0];
+        }
+        let e0 = self.desired(i);
+        if e0 == [0.0, 0.0] {
+            return [0.0, 0.0];
+        }
+        let (xi, yi, ri) = (a.x[i], a.y[i], a.r[i]);
+        let p = &self.csm;
+        let range2 = self.range * self.range;
+        let near_walls = self.walls.near(xi, yi);
+        let (mut ex, mut ey) = (e0[0], e0[1]);
+        let c = self.cells.cell[i];
+        self.cells.for_near(c, |j| {
+            if j == i {
+                return;
+            }
+            let (dx, dy) = self.delta(i, j);
+            let d2 = dx * dx + dy * dy;
+            if d2 > range2 || d2 == 0.0 {
+                return;
+            }
+            if !near_walls.is_empty() && self.walls.blocks(xi, yi, xi + dx, yi + dy) {
+                return;
+            }
+            let d = d2.sqrt();
+            let s = p.a * ((ri + a.r[j] - d) / p.d).exp();
+            ex -= s * dx / d;
+            ey -= s * dy / d;
+        });
+        for &k in near_walls {
+            let (px, py, d) = self.walls.segs[k as usize].closest(xi, yi);
+            if d > 0.0 && d < self.range {
+                let s = p.a_wall * ((ri - d) / p.d_wall).exp();
+                ex -= s * (px - xi) / d;
+                ey -= s * (py - yi) / d;
+            }
+        }
+        let n = (ex * ex + ey * ey).sqrt();
+        let (ex, ey) = if n > 1e-9 {
+            (ex / n, ey / n)
+        } else {
+            (e0[0], e0[1])
+        };
+        // Gap to the first person in the corridor ahead.
+        let mut gap = f32::INFINITY;
+        self.cells.for_near(c, |j| {
+            if j == i {
+                return;
+            }
+            let (dx, dy) = self.delta(i, j);
+            let along = ex * dx + ey * dy;
+            if along < 0.0 {
+                return;
+            }
+            let l = ri + a.r[j];
+            if (ey * dx - ex * dy).abs() > l {
+                return;
+            }
+            if !near_walls.is_empty() && self.walls.blocks(xi, yi, xi + dx, yi + dy) {
+                return;
+            }
+            gap = gap.min((dx * dx + dy * dy).sqrt() - l);
+        });
+        for &k in near_walls {
+            gap = gap.min(wall_gap(&self.walls.segs[k as usize], xi, yi, ri, ex, ey));
+        }
+        let speed = (gap / p.time_gap).clamp(0.0, a.v0[i]);
+        [speed * ex, speed * ey]
+    }
+
+    fn sfm_velocity(&self, i: usize, dt: f32, stress: &mut f32) -> [f32; 2] {
+        let a = &self.agents;
+        *stress = 0.0;
+        if a.state[i] != state::MOVING {
+            return [0.0, 0.0];
+        }
+        let p = &self.sfm;
+        let e0 = self.desired(i);
+        let (xi, yi, ri, vxi, vyi) = (a.x[i], a.y[i], a.r[i], a.vx[i], a.vy[i]);
+        let mut fx = p.mass * (a.v0[i] * e0[0] - vxi) / p.tau;
+        let mut fy = p.mass * (a.v0[i] * e0[1] - vyi) / p.tau;
+        let mut radial = 0.0f32;
+        let range2 = self.range * self.range;
+        let near_walls = self.walls.near(xi, yi);
+        self.cells.for_near(self.cells.cell[i], |j| {
+            if j == i {
+                return;
+            }
+            let (dx, dy) = self.delta(i, j);
+            let d2 = dx * dx + dy * dy;
+            if d2 > range2 || d2 == 0.0 {
+                return;
+            }
+            if !near_walls.is_empty() && self.walls.blocks(xi, yi, xi + dx, yi + dy) {
+                return;
+            }
+            let d = d2.sqrt();
+            let (nx, ny) = (-dx / d, -dy / d);
+            let (tx, ty) = (-ny, nx);
+            let over = (ri + a.r[j] - d).max(0.0);
+            let rep = p.a * ((ri + a.r[j] - d) / p.b).exp() + p.k * over;
+            let dvt = (a.vx[j] - vxi) * tx + (a.vy[j] - vyi) * ty;
+            fx += rep * nx + p.kappa * over * dvt * tx;
+            fy += rep * ny + p.kappa * over * dvt * ty;
+            radial += p.k * over;
+        });
+        for &k in near_walls {
+            let (px, py, d) = self.walls.segs[k as usize].closest(xi, yi);
+            if d <= 0.0 || d > self.range {
+                continue;
+            }
+            let (nx, ny) = ((xi - px) / d, (yi - py) / d);
+            let (tx, ty) = (-ny, nx);
+            let over = (ri - d).max(0.0);
+            let rep = p.a * ((ri - d) / p.b).exp() + p.k * over;
+            let vt = vxi * tx + vyi * ty;
+            fx += rep * nx - p.kappa * over * vt * tx;
+            fy += rep * ny - p.kappa * over * vt * ty;
+            radial += p.k * over;
+        }
+        *stress = radial / (2.0 * std::f32::consts::PI * ri);
+        let (mut vx, mut vy) = (vxi + fx / p.mass * dt, vyi + fy / p.mass * dt);
+        let vmax = p.vmax_factor * a.v0[i];
+        let s = (vx * vx + vy * vy).sqrt();
+        if s > vmax {
+            vx *= vmax / s;
+            vy *= vmax / s;
+        }
+        [vx, vy]
+    }
+
+    /// Goal regions reached: (slot, goal) for each moving person standing in a region.
+    pub fn arrivals(&self) -> Vec<(usize, u16)> {
+        let a = &self.agents;
+        (0..a.len())
+            .filter(|&k| a.state[k] == state::MOVING)
+            .filter_map(|k| {
+                let c = self.grid.locate(a.x[k], a.y[k])?;
+                let g = self.region[c];
+                (g != NO_GOAL).then_some((k, g))
+            })
+            .collect()
+    }
+
+    /// First person (slot) with a non-finite position or velocity.
+    pub fn first_nan(&self) -> Option<usize> {
+        let a = &self.agents;
+        (0..a.len()).find(|&k| {
+            !(a.x[k].is_finite()
+                && a.y[k].is_finite()
+                && a.vx[k].is_finite()
+                && a.vy[k].is_finite())
+        })
+    }
+}
+
+/// Distance a disc of radius r at (x, y) can travel along unit e before touching the
+/// segment (∞ if it never does).
+#[inline]
+fn wall_gap(s: &super::geometry::Segment, x: f32, y: f32, r: f32, ex: f32, ey: f32) -> f32 {
+    let (wx, wy) = (s.bx - s.ax, s.by - s.ay);
+    let len = (wx * wx + wy * wy).sqrt();
+    let mut best = f32::INFINITY;
+    if len > 0.0 {
+        let (ux, uy) = (wx / len, wy / len);
+        // Normal towards the person.
+        let side = (x - s.ax) * -uy + (y - s.ay) * ux;
+        let (nx, ny) = if side >= 0.0 { (-uy, ux) } else { (uy, -ux) };
+        let dperp = side.abs();
+        let approach = -(ex * nx + ey * ny);
+        if approach > 1e-6 {
+            let t = ((dperp - r) / approach).max(0.0);
+            // Where the disc's nearest point meets the wall line.
+            let (cx, cy) = (
+                x + ex * t - nx * r.min(dperp),
+                y + ey * t - ny * r.min(dperp),
+            );
+            let along = (cx - s.ax) * ux + (cy - s.ay) * uy;
+            if (0.0..=len).contains(&along) {
+                best = t;
+            }
+        }
+    }
+    for (px, py) in [(s.ax, s.ay), (s.bx, s.by)] {
+        let (qx, qy) = (px - x, py - y);
+        let along = ex * qx + ey * qy;
+        let perp = (ex * qy - ey * qx).abs();
+        if along >= 0.0 && perp <= r {
+            best = best.min((along - (r * r - perp * perp).sqrt()).max(0.0));
+        }
+    }
+    best
+}
+
+/// Two standard normal numbers from (seed, person, step): SplitMix64 then Box–Muller.
+#[inline]
+pub fn gauss2(seed: u64, id: u32, step: u64) -> (f32, f32) {
+    let mut z = seed
+        ^ (u64::from(id) << 32 | u64::from(id)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ step.wrapping_mul(0xd1b5_4a32_d192_ed03);
+    let mut next = || {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut v = z;
+        v = (v ^ (v >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        v = (v ^ (v >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        v ^ (v >> 31)
+    };
+    let u1 = ((next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let u2 = (next() >> 11) as f64 / (1u64 << 53) as f64;
+    let rad = (-2.0 * u1.ln()).sqrt();
+    let th = std::f64::consts::TAU * u2;
+    ((rad * th.cos()) as f32, (rad * th.sin()) as f32)
+}
