@@ -210,7 +210,7 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
     sim.world.insert_resource(city.clone());
     build_city(&mut sim, city, s.population.daytime);
     for h in &s.hazards {
-        sim.add_plugin(h.plugin().as_ref())
+        sim.add_plugin(h.plugin(loaded).as_ref())
             .map_err(|e| loaded.error_at(&e.key, e.message))?;
     }
     let metrics = sim.world.resource::<Metrics>();
