@@ -33,7 +33,7 @@ use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
 use egress::EgressParams;
 use roads::RoadNet;
 use service::{Crew, Engine, Station, Task};
-use spread::{Reference, Spread, SpreadSetup};
+use spread::{Geometry, Spread, SpreadSetup};
 
 /// Spread state (arrival f64, status, slow, incident, via), its building layers, the road
 /// graph (speed, access, access distance), suppression scratch and coupling fields.
@@ -61,8 +61,8 @@ pub struct FireSpec {
     /// (lognormal, mean 1). A model choice, not a measured value: see the docs.
     #[serde(default = "default_cv")]
     pub spread_cv: f64,
-    /// Hamada's mean building side, separation and fire-resistive share the off-axis
-    /// interpolation is exact for; default: measured from the city.
+    /// Hamada's building side, separation and fire-resistive share for every building;
+    /// default: measured per building from the city.
     #[serde(default)]
     pub geometry: Option<GeometrySpec>,
     /// Fires started at a place and time.
@@ -85,8 +85,8 @@ pub struct FireSpec {
 fn default_firebreak() -> f64 {
     14.0
 }
-fn default_cv() -> f64 {
-    0.2
+pub(crate) fn default_cv() -> f64 {
+    0.1
 }
 
 /// Hamada's geometry inputs.
@@ -529,6 +529,10 @@ impl FireSpec {
 
 // ---- fire stages -------------------------------------------------------------------------
 
+/// Tile size for the local fire-resistive share, m: about a city block (a modelling
+/// choice; the share is taken over 3 × 3 tiles).
+pub const FR_TILE_M: f64 = 100.0;
+
 /// Growth to flashover, s: modern furnished rooms reached flashover in under 5 min
 /// (3 min 40 s in the side-by-side living-room test of Kerber 2012, Fire Technology
 /// 48:865–891).
@@ -738,42 +742,136 @@ fn building_kind(c: Construction) -> u8 {
     }
 }
 
-/// Hamada's geometry measured from the city: mean building side √footprint, separation
-/// from the built share of building and open land (a regular array covers a²/(a + d)²),
-/// fire-resistive share by count.
-pub fn measured_geometry(city: &City) -> Reference {
+/// Hamada's geometry of each building, measured from the grid: side `a` = √footprint;
+/// separation `d` = edge-to-edge distance to the nearest other building (labels of a
+/// multi-source 8-neighbour distance transform from all building cells meet half-way
+/// across each gap); `f` = fire-resistive share of the buildings whose anchor lies in
+/// the 3 × 3 tiles of `FR_TILE_M` around the building's own (Hamada's f is a district
+/// share: a per-building 0/1 would make the medium patchy and the shortest path faster
+/// than the formula).
+pub fn building_geometry(city: &City, limit_m: f64) -> Vec<Geometry> {
+    use std::collections::{BTreeMap, BinaryHeap};
+    #[derive(PartialEq)]
+    struct L(f64, u32);
+    impl Eq for L {}
+    impl PartialOrd for L {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for L {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
+        }
+    }
+    let g = city.grid;
+    let (nx, ny) = (g.nx as i64, g.ny as i64);
+    let n = g.len();
+    let mut dist = vec![f64::INFINITY; n];
+    let mut label = vec![spread::NONE; n];
+    let mut heap = BinaryHeap::new();
+    for c in 0..n {
+        if city.building[c] != NO_BUILDING {
+            dist[c] = 0.0;
+            label[c] = city.building[c];
+            heap.push(L(0.0, c as u32));
+        }
+    }
+    let reach = limit_m / 2.0 + g.cell;
+    let steps = [
+        (1i64, 0i64, 1.0f64),
+        (-1, 0, 1.0),
+        (0, 1, 1.0),
+        (0, -1, 1.0),
+        (1, 1, std::f64::consts::SQRT_2),
+        (1, -1, std::f64::consts::SQRT_2),
+        (-1, 1, std::f64::consts::SQRT_2),
+        (-1, -1, std::f64::consts::SQRT_2),
+    ];
+    while let Some(L(t, c)) = heap.pop() {
+        let c = c as usize;
+        if t > dist[c] {
+            continue;
+        }
+        let (i, j) = ((c % g.nx) as i64, (c / g.nx) as i64);
+        for &(di, dj, len) in &steps {
+            let (a, b) = (i + di, j + dj);
+            if a < 0 || b < 0 || a >= nx || b >= ny {
+                continue;
+            }
+            let q = (b * nx + a) as usize;
+            let nt = t + len * g.cell;
+            if nt <= reach && nt < dist[q] {
+                dist[q] = nt;
+                label[q] = label[c];
+                heap.push(L(nt, q as u32));
+            }
+        }
+    }
+    // Where labels meet: gap = centre-to-centre path − one cell.
+    let mut pairs: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+    for c in 0..n {
+        let lp = label[c];
+        if lp == spread::NONE {
+            continue;
+        }
+        let (i, j) = ((c % g.nx) as i64, (c / g.nx) as i64);
+        for &(di, dj, len) in &steps {
+            let (a, b) = (i + di, j + dj);
+            if a < 0 || b < 0 || a >= nx || b >= ny {
+                continue;
+            }
+            let q = (b * nx + a) as usize;
+            let lq = label[q];
+            if lq == spread::NONE || lq == lp {
+                continue;
+            }
+            let gap = (dist[c] + dist[q] + len * g.cell - g.cell).max(0.0);
+            let e = pairs
+                .entry((lp.min(lq), lp.max(lq)))
+                .or_insert(f64::INFINITY);
+            *e = e.min(gap);
+        }
+    }
     let nb = city.buildings.len();
-    if nb == 0 {
-        return Reference {
-            a: 10.0,
-            d: 3.0,
-            f: 0.0,
-        };
+    let mut nearest = vec![f64::INFINITY; nb];
+    for (&(p, q), &gap) in &pairs {
+        nearest[p as usize] = nearest[p as usize].min(gap);
+        nearest[q as usize] = nearest[q as usize].min(gap);
     }
-    let a = city
-        .buildings
-        .iter()
-        .map(|b| f64::from(b.footprint_m2).sqrt())
-        .sum::<f64>()
-        / nb as f64;
-    let built = city
-        .landuse
-        .iter()
-        .filter(|&&l| l == LandUse::Building)
-        .count() as f64;
-    let open = city.landuse.iter().filter(|&&l| l == LandUse::Open).count() as f64;
-    let cover = (built / (built + open).max(1.0)).clamp(1e-3, 1.0);
-    let f = city
-        .buildings
-        .iter()
-        .filter(|b| b.construction == Construction::FireResistive)
-        .count() as f64
-        / nb as f64;
-    Reference {
-        a: a.max(1.0),
-        d: a * (1.0 / cover.sqrt() - 1.0),
-        f,
+    let tile = |b: &crate::city::Building| {
+        let (i, j) = g.cell_of(b.anchor as usize);
+        (
+            (i as f64 * g.cell / FR_TILE_M) as i64,
+            (j as f64 * g.cell / FR_TILE_M) as i64,
+        )
+    };
+    let mut tiles: BTreeMap<(i64, i64), (u32, u32)> = BTreeMap::new();
+    for b in &city.buildings {
+        let e = tiles.entry(tile(b)).or_insert((0, 0));
+        e.0 += u32::from(b.construction == Construction::FireResistive);
+        e.1 += 1;
     }
+    (0..nb)
+        .map(|b| {
+            let bd = &city.buildings[b];
+            let (ti, tj) = tile(bd);
+            let (mut fr, mut all) = (0u32, 0u32);
+            for dj in -1..=1 {
+                for di in -1..=1 {
+                    if let Some(&(f, n)) = tiles.get(&(ti + di, tj + dj)) {
+                        fr += f;
+                        all += n;
+                    }
+                }
+            }
+            [
+                f64::from(bd.footprint_m2).sqrt().max(g.cell) as f32,
+                nearest[b].min(limit_m) as f32,
+                (f64::from(fr) / f64::from(all.max(1))) as f32,
+            ]
+        })
+        .collect()
 }
 
 impl Plugin for FirePlugin<'_> {
@@ -790,55 +888,10 @@ impl Plugin for FirePlugin<'_> {
             let city = sim.world.resource::<City>();
             let g = city.grid;
             let n = g.len();
-            let kind: Vec<u8> = (0..n)
-                .map(|c| match city.building[c] {
-                    NO_BUILDING => spread::GAP,
-                    b => building_kind(city.buildings[b as usize].construction),
-                })
-                .collect();
-            let building: Vec<u32> = city
-                .building
-                .iter()
-                .map(|&b| if b == NO_BUILDING { spread::NONE } else { b })
-                .collect();
-            let sigma2 = (1.0 + spec.spread_cv * spec.spread_cv).ln();
-            let ln = LogNormal::new(-sigma2 / 2.0, sigma2.sqrt())
-                .map_err(|e| BuildError::new(at.key("spread_cv"), e.to_string()))?;
-            let factor: Vec<f32> = (0..city.buildings.len())
-                .map(|b| {
-                    if spec.spread_cv == 0.0 {
-                        1.0
-                    } else {
-                        ln.sample(&mut rng.indexed("fire.spread", b as u64)) as f32
-                    }
-                })
-                .collect();
-            let stages = city
-                .buildings
-                .iter()
-                .map(|b| stage_durations(b.use_))
-                .collect();
-            let reference = match spec.geometry {
-                Some(gs) => Reference {
-                    a: gs.a_m,
-                    d: gs.d_m,
-                    f: gs.f,
-                },
-                None => measured_geometry(city),
-            };
-            let to = (spec.wind_from_deg + 180.0).to_radians();
-            let spread = Spread::new(SpreadSetup {
-                nx: g.nx,
-                ny: g.ny,
-                cell: g.cell,
-                kind,
-                building,
-                factor,
-                stages,
-                limit_m: spec.firebreak_m,
-                reference,
-                calm_dir: (to.sin(), to.cos()),
-            });
+            let spread = Spread::new(
+                spread_setup(city, spec, &rng)
+                    .map_err(|e| BuildError::new(at.key("spread_cv"), e))?,
+            );
             let net =
                 RoadNet::from_city(city, spec.service.speed_factor, spec.service.hose_reach_m);
             let mut bf = vec![BuildingFire::default(); city.buildings.len()];
@@ -1202,6 +1255,57 @@ impl Plugin for FirePlugin<'_> {
         sim.add_finish_systems(fire_finish_system);
         Ok(())
     }
+}
+
+/// The spread grid's inputs from the city and the spec: cell kinds by construction,
+/// per-building random factors (stream `fire.spread`, one per building) and stages.
+pub fn spread_setup(city: &City, spec: &FireSpec, rng: &RngStreams) -> Result<SpreadSetup, String> {
+    let g = city.grid;
+    let n = g.len();
+    let kind: Vec<u8> = (0..n)
+        .map(|c| match city.building[c] {
+            NO_BUILDING => spread::GAP,
+            b => building_kind(city.buildings[b as usize].construction),
+        })
+        .collect();
+    let building: Vec<u32> = city
+        .building
+        .iter()
+        .map(|&b| if b == NO_BUILDING { spread::NONE } else { b })
+        .collect();
+    let sigma2 = (1.0 + spec.spread_cv * spec.spread_cv).ln();
+    let ln = LogNormal::new(-sigma2 / 2.0, sigma2.sqrt()).map_err(|e| e.to_string())?;
+    let factor: Vec<f32> = (0..city.buildings.len())
+        .map(|b| {
+            if spec.spread_cv == 0.0 {
+                1.0
+            } else {
+                ln.sample(&mut rng.indexed("fire.spread", b as u64)) as f32
+            }
+        })
+        .collect();
+    let stages = city
+        .buildings
+        .iter()
+        .map(|b| stage_durations(b.use_))
+        .collect();
+    let geometry = match spec.geometry {
+        Some(gs) => vec![[gs.a_m as f32, gs.d_m as f32, gs.f as f32]; city.buildings.len()],
+        None => building_geometry(city, spec.firebreak_m),
+    };
+    let to = (spec.wind_from_deg + 180.0).to_radians();
+    Ok(SpreadSetup {
+        nx: g.nx,
+        ny: g.ny,
+        cell: g.cell,
+        kind,
+        building,
+        factor,
+        stages,
+        geometry,
+        limit_m: spec.firebreak_m,
+        calm_dir: (to.sin(), to.cos()),
+    })
 }
 
 /// Random ignition times and cells: a Poisson process of total rate Σ floor area × rate,

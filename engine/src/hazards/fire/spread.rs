@@ -1,24 +1,27 @@
 //! Building-to-building urban fire spread after Hamada (1951), realised on the grid as a
 //! minimum-travel-time cellular model.
 //!
-//! Hamada's time for the front to advance one building pitch (a + d) is a sum of three
-//! parts, each divided by a wind factor `W_x` (x = downwind, crosswind, upwind):
-//! a fixed delay per building (3 min wooden, 5 min fire-resistive), a time per metre of
-//! building (0.375 / 0.625 min/m) and a time per metre of gap (8 / 16 min over `D_x`):
+//! Hamada's time for the front to advance one building pitch (a + d), in minutes, with
+//! `W_x`, `D_x` the wind factors of direction x (downwind, crosswind, upwind):
 //!
 //! ```text
 //! t_x = [(1−f)(3 + 0.375a + 8d/D_x) + f(5 + 0.625a + 16d/D_x)] / W_x
 //! ```
 //!
-//! The grid model charges exactly these parts: a step between cell centres costs half
-//! its length in each cell's medium (building or gap), plus the fixed delay when it enters
-//! a new building. On a regular block of buildings the time per pitch is therefore
-//! Hamada's `t_x` along the wind axes. For steps at other angles the parts are
-//! interpolated between the axes and rescaled so that a pitch of the reference geometry
-//! takes `(a + d)/R(k)`, `R(k)` being the double semi-ellipse of the firebench
-//! implementation (`Hamada_1`). Arrival times are found with Dijkstra's algorithm on the
-//! 8-neighbour grid, processed tick by tick from a priority queue: only the active front
-//! is touched. A per-building random factor (mean 1) gives the spread its scatter.
+//! Each burning building spreads at Hamada's rate for its own geometry: `a` its side
+//! (√footprint), `d` its mean separation from its neighbours and `f` the fire-resistive
+//! share of its neighbourhood (see `mod.rs`). A step of length ℓ between cell centres
+//! costs half ℓ at the rate of each end's building (gap cells take the rate of the
+//! building whose fire crosses them), the rate in direction k (cosine to the wind) being
+//! `1/R(k)`, `R` the double semi-ellipse through the three axis rates (firebench
+//! `Hamada_1`). Over a pitch of a uniform block this is exactly Hamada's `t_x`; across a
+//! single gap of width d between buildings of side a, the time from one building's far
+//! side to the other's near side is `t_x(a, d)`. The medium is homogeneous within a
+//! building's pitch, so the shortest path is the straight one (a gap charged at its own,
+//! higher rate would let the path cross it obliquely and zig-zag faster than the
+//! formula). Arrival times are found with Dijkstra's algorithm on the 8-neighbour grid,
+//! processed tick by tick from a priority queue: only the active front is touched. A
+//! per-building random factor (mean 1) gives the spread its scatter.
 //!
 //! A gap (road, open space, water) wider than `limit_m` stops the spread.
 
@@ -91,20 +94,6 @@ impl Parts {
     fn pitch(&self, a: f64, d: f64) -> f64 {
         self.entry + self.building * a + self.gap * d
     }
-    fn lerp(&self, o: &Self, w: f64) -> Self {
-        Self {
-            entry: self.entry + w * (o.entry - self.entry),
-            building: self.building + w * (o.building - self.building),
-            gap: self.gap + w * (o.gap - self.gap),
-        }
-    }
-    fn scale(&self, s: f64) -> Self {
-        Self {
-            entry: self.entry * s,
-            building: self.building * s,
-            gap: self.gap * s,
-        }
-    }
 }
 
 /// Hamada's time per pitch, min, in direction `dir` (a, d in m; f share of
@@ -133,40 +122,9 @@ pub fn ros_in_direction(r: [f64; 3], k: f64) -> f64 {
     }
 }
 
-/// The geometry the off-axis interpolation is exact for: mean building side `a`, mean
-/// separation `d` (m) and share `f` of fire-resistive buildings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Reference {
-    pub a: f64,
-    pub d: f64,
-    pub f: f64,
-}
-
-/// Step costs in one grid direction, seconds and seconds per metre, for [wooden,
-/// fire-resistive] cells.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StepCosts {
-    pub entry: [f32; 2],
-    pub building: [f32; 2],
-    pub gap: [f32; 2],
-}
-
-/// Costs for spread at cosine `k` to the wind of speed `v`.
-pub fn step_costs(v: f64, k: f64, r: &Reference) -> StepCosts {
-    let k = k.clamp(-1.0, 1.0);
-    let (other, w) = if k >= 0.0 { (DOWN, k) } else { (UP, -k) };
-    let interp = |res: bool| Parts::hamada(v, CROSS, res).lerp(&Parts::hamada(v, other, res), w);
-    let (pw, pr) = (interp(false), interp(true));
-    let t_lin = (1.0 - r.f) * pw.pitch(r.a, r.d) + r.f * pr.pitch(r.a, r.d);
-    let t_true = (r.a + r.d) / ros_in_direction(hamada_ros(r.a, r.d, r.f, v), k);
-    let s = 60.0 * t_true / t_lin;
-    let (pw, pr) = (pw.scale(s), pr.scale(s));
-    StepCosts {
-        entry: [pw.entry as f32, pr.entry as f32],
-        building: [pw.building as f32, pr.building as f32],
-        gap: [pw.gap as f32, pr.gap as f32],
-    }
-}
+/// Hamada's geometry of one building: side `a` and separation `d` (m), fire-resistive
+/// share `f` of its neighbourhood.
+pub type Geometry = [f32; 3];
 
 /// Wind over the grid for the spread: uniform, or per cell (u east, v north, m/s).
 #[derive(Debug, Clone, Copy)]
@@ -231,6 +189,9 @@ const NEIGHBOURS: [(i32, i32, f64); 8] = [
     (-1, -1, std::f64::consts::SQRT_2),
 ];
 
+/// Wind speed and the cosine between each neighbour direction and the wind.
+type Directions = (f64, [f64; 8]);
+
 /// Durations of a building's fire stages, s: growth (to flashover), fully developed,
 /// decay.
 pub type Stages = [f32; 3];
@@ -248,9 +209,10 @@ pub struct SpreadSetup {
     pub factor: Vec<f32>,
     /// Per building: stage durations.
     pub stages: Vec<Stages>,
+    /// Per building: Hamada geometry.
+    pub geometry: Vec<Geometry>,
     /// Widest gap the fire crosses, m.
     pub limit_m: f64,
-    pub reference: Reference,
     /// Unit vector (east, north) the calm-air formula's "downwind" points to.
     pub calm_dir: (f64, f64),
 }
@@ -271,7 +233,8 @@ pub struct Spread {
     heap: BinaryHeap<Ev>,
     /// Cells burning now.
     pub burning: Vec<u32>,
-    cache: Option<((u32, u32), [StepCosts; 8])>,
+    /// Wind (bits) → (speed, cosine of each neighbour direction to the wind).
+    cache: Option<((u32, u32), Directions)>,
     /// Cells finalised so far (front updates), for throughput figures.
     pub updates: u64,
 }
@@ -407,13 +370,14 @@ impl Spread {
         }
     }
 
-    fn costs(&mut self, c: usize, wind: Wind<'_>) -> [StepCosts; 8] {
+    /// Wind speed and the cosine between each neighbour direction and the wind.
+    fn directions(&mut self, c: usize, wind: Wind<'_>) -> Directions {
         let (u, v) = wind.at(c);
         let key = (u.to_bits(), v.to_bits());
-        if let Some((k, costs)) = &self.cache
+        if let Some((k, d)) = &self.cache
             && *k == key
         {
-            return *costs;
+            return *d;
         }
         let speed = f64::from(u).hypot(f64::from(v));
         let (wx, wy) = if speed > 1e-6 {
@@ -421,39 +385,40 @@ impl Spread {
         } else {
             self.s.calm_dir
         };
-        let mut out = [StepCosts::default(); 8];
-        for (o, &(di, dj, len)) in out.iter_mut().zip(&NEIGHBOURS) {
+        let mut ks = [0.0; 8];
+        for (k, &(di, dj, len)) in ks.iter_mut().zip(&NEIGHBOURS) {
             // Grid rows run north to south: a step of +dj goes south.
-            let k = (f64::from(di) * wx - f64::from(dj) * wy) / len;
-            *o = step_costs(speed, k, &self.s.reference);
+            *k = (f64::from(di) * wx - f64::from(dj) * wy) / len;
         }
-        self.cache = Some((key, out));
-        out
+        let d = (speed, ks);
+        self.cache = Some((key, d));
+        d
+    }
+
+    /// Seconds per metre in each neighbour direction for building `b`.
+    fn rates(&self, b: u32, speed: f64, ks: &[f64; 8]) -> [f64; 8] {
+        let [a, d, f] = self.s.geometry[b as usize].map(f64::from);
+        let r = hamada_ros(a, d, f, speed);
+        let x = 60.0 * f64::from(self.s.factor[b as usize]);
+        ks.map(|k| x / ros_in_direction(r, k))
     }
 
     fn push_neighbours(&mut self, c: usize, ev: &Ev, wind: Wind<'_>) {
         let fuel_c = self.is_fuel(c);
         let src = if fuel_c { c } else { ev.src as usize };
-        let costs = self.costs(src, wind);
-        let (nx, ny) = (self.s.nx as i64, self.s.ny as i64);
-        let (i, j) = ((c % self.s.nx) as i64, (c / self.s.nx) as i64);
-        let cls = |k: u8| usize::from(k == RESISTIVE);
-        let factor = |b: u32| {
-            if b == NONE {
-                1.0
-            } else {
-                self.s.factor[b as usize]
-            }
-        };
-        let src_cls = cls(self.s.kind[src]);
-        let src_factor = factor(self.s.building[src]);
         let slow = self.slow[src];
         if !slow.is_finite() {
             return;
         }
+        let (speed, ks) = self.directions(src, wind);
+        let bsrc = self.s.building[src];
+        let here = self.rates(bsrc, speed, &ks);
+        let (nx, ny) = (self.s.nx as i64, self.s.ny as i64);
+        let (i, j) = ((c % self.s.nx) as i64, (c / self.s.nx) as i64);
         let gap_c = if fuel_c { 0.0 } else { f64::from(ev.gap) };
         let limit = self.s.limit_m + 1e-6;
         let half_cell = self.s.cell / 2.0;
+        let mut other: Option<(u32, [f64; 8])> = None;
         for (d, &(di, dj, len)) in NEIGHBOURS.iter().enumerate() {
             let (ni, nj) = (i + i64::from(di), j + i64::from(dj));
             if ni < 0 || nj < 0 || ni >= nx || nj >= ny {
@@ -464,29 +429,32 @@ impl Spread {
             if nk != GAP && self.status[n] != UNBURNT {
                 continue;
             }
-            let sc = &costs[d];
             let half = self.s.cell * len / 2.0;
-            let mut cost = if fuel_c {
-                f64::from(sc.building[cls(self.s.kind[c])] * factor(self.s.building[c])) * half
-            } else {
-                f64::from(sc.gap[src_cls] * src_factor) * half
-            };
+            let mut cost = here[d] * half;
             let mut gap = gap_c + if fuel_c { 0.0 } else { half };
             if nk == GAP {
                 gap += half;
                 if gap + half_cell > limit {
                     continue;
                 }
-                cost += f64::from(sc.gap[src_cls] * src_factor) * half;
+                cost += here[d] * half;
             } else {
                 if gap > limit {
                     continue;
                 }
                 let bn = self.s.building[n];
-                let fnb = factor(bn);
-                cost += f64::from(sc.building[cls(nk)] * fnb) * half;
-                if bn != self.s.building[c] {
-                    cost += f64::from(sc.entry[cls(nk)] * fnb);
+                if bn == bsrc {
+                    cost += here[d] * half;
+                } else {
+                    let r = match other {
+                        Some((b, r)) if b == bn => r,
+                        _ => {
+                            let r = self.rates(bn, speed, &ks);
+                            other = Some((bn, r));
+                            r
+                        }
+                    };
+                    cost += r[d] * half;
                 }
             }
             self.heap.push(Ev {
@@ -572,20 +540,75 @@ mod tests {
         }
     }
 
+    /// A uniform row of buildings: the time per pitch is Hamada's along each axis.
     #[test]
-    fn step_costs_reproduce_the_pitch_time_off_axis() {
-        let r = Reference {
-            a: 10.0,
-            d: 3.0,
-            f: 0.4,
-        };
-        for v in [0.0, 5.0, 10.0] {
-            for k in [-1.0, -0.7, -0.2, 0.0, 0.3, 0.7, 1.0] {
-                let c = step_costs(v, k, &r);
-                let t = (1.0 - r.f) * f64::from(c.entry[0] + c.building[0] * 10.0 + c.gap[0] * 3.0)
-                    + r.f * f64::from(c.entry[1] + c.building[1] * 10.0 + c.gap[1] * 3.0);
-                let want = 60.0 * 13.0 / ros_in_direction(hamada_ros(10.0, 3.0, 0.4, v), k);
-                assert!((t - want).abs() / want < 1e-5, "v {v} k {k}: {t} vs {want}");
+    fn a_row_of_buildings_burns_at_the_hamada_rate() {
+        // 1-m cells, 10-m buildings, 3-m gaps, along x; wind along +x, −x or +y.
+        let (a, d, n) = (10usize, 3usize, 8usize);
+        let nx = n * (a + d);
+        let ny = 3;
+        let mut kind = vec![GAP; nx * ny];
+        let mut building = vec![NONE; nx * ny];
+        for j in 0..ny {
+            for i in 0..nx {
+                if i % (a + d) < a {
+                    kind[j * nx + i] = WOOD;
+                    building[j * nx + i] = (i / (a + d)) as u32;
+                }
+            }
+        }
+        for (v, (u, w), dir) in [
+            (0.0, (0.0, 0.0), DOWN),
+            (5.0, (5.0, 0.0), DOWN),
+            (5.0, (5.0, 0.0), UP),
+            (10.0, (0.0, 10.0), CROSS),
+        ] {
+            let mut sp = Spread::new(SpreadSetup {
+                nx,
+                ny,
+                cell: 1.0,
+                kind: kind.clone(),
+                building: building.clone(),
+                factor: vec![1.0; n],
+                stages: vec![[1e9, 0.0, 0.0]; n],
+                geometry: vec![[a as f32, d as f32, 0.0]; n],
+                limit_m: 14.0,
+                calm_dir: (1.0, 0.0),
+            });
+            let start = if dir == UP {
+                (n - 1) * (a + d) + a - 1
+            } else {
+                0
+            };
+            sp.ignite(nx + start, 0.0, 0);
+            let mut out = Vec::new();
+            sp.advance(1e9, Wind::Uniform(u, w), &mut out);
+            // From building 1's first cell to building 6's first cell: 5 pitches.
+            let first = |b: usize| {
+                if dir == UP {
+                    (n - 1 - b) * (a + d) + a - 1
+                } else {
+                    b * (a + d)
+                }
+            };
+            let dt = (sp.arrival[nx + first(6)] - sp.arrival[nx + first(1)]).abs() / 60.0;
+            let want = 5.0
+                * pitch_time(
+                    a as f64,
+                    d as f64,
+                    0.0,
+                    v,
+                    if dir == CROSS { DOWN } else { dir },
+                );
+            if dir != CROSS {
+                assert!(
+                    (dt - want).abs() / want < 1e-6,
+                    "V {v} dir {dir}: {dt} vs {want}"
+                );
+            } else {
+                // The wind blows across the row: crosswind rate.
+                let want = 5.0 * pitch_time(a as f64, d as f64, 0.0, v, CROSS);
+                assert!((dt - want).abs() / want < 1e-6, "crosswind: {dt} vs {want}");
             }
         }
     }
