@@ -1695,3 +1695,124 @@ fn fire_finish_system(fire: Res<FireSim>, mut m: ResMut<Metrics>, mut maps: ResM
         },
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use crate::run::{prepare_city, run};
+    use crate::scenario::{load, parse};
+
+    fn example_text() -> String {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/fire-example.toml");
+        std::fs::read_to_string(p).expect("example scenario")
+    }
+
+    #[test]
+    fn example_runs_deterministically_with_a_response() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/fire-example.toml");
+        let loaded = load(&p).expect("loads");
+        let city = Arc::new(prepare_city(&loaded).expect("city"));
+        let a = run(&loaded, &city, 7, |_| {}).expect("runs");
+        let b = run(&loaded, &city, 7, |_| {}).expect("runs");
+        assert_eq!(a.timeseries_csv, b.timeseries_csv);
+        assert_eq!(a.events, b.events);
+        assert!(
+            a.events.windows(2).all(|w| w[0].t <= w[1].t),
+            "events in time order"
+        );
+        let kinds = |k: &str| a.events.iter().filter(|e| e.kind == k).count();
+        assert_eq!(kinds("fire.ignited"), 2);
+        assert_eq!(kinds("fire.reported"), 2);
+        assert!(kinds("engine.dispatched") >= 2);
+        assert!(kinds("engine.arrived") >= 2);
+        assert!(kinds("fire.out") >= 1, "a fire is put out within two hours");
+        for k in [
+            "fire.coverage_5min_share",
+            "fire.nfpa1710_travel_240s_share",
+            "fire.deaths",
+            "fire.deaths_per_100k",
+            "fire.response_time_mean_s",
+        ] {
+            assert!(a.summary.kpis.contains_key(k), "KPI {k}");
+        }
+        let share = a.summary.kpis["fire.coverage_5min_share"].value;
+        assert!((0.0..=1.0).contains(&share));
+        // Response: alarm handling + turnout + travel, so at least 79 + 80 s.
+        for e in a.events.iter().filter(|e| e.kind == "engine.arrived") {
+            let r = e.data["response_time_s"].as_f64().unwrap();
+            assert!((80.0..3600.0).contains(&r), "response {r}");
+        }
+        assert!(a.maps.iter().any(|m| m.name == "fire_travel_time"));
+        assert_eq!(a.summary.standards.len(), 3);
+    }
+
+    #[test]
+    fn spread_across_narrow_gaps_is_fought_and_ends() {
+        // Allow crossing the generated city's 20-m gaps: fires spread between buildings
+        // until engines hold them.
+        let text = example_text().replace(
+            "wind_from_deg = 45.0\n\n#",
+            "wind_from_deg = 45.0\nfirebreak_m = 25.0\n\n#",
+        );
+        assert!(text.contains("firebreak_m = 25.0"));
+        let loaded = parse(&text, "fire-wide.toml", Path::new(".")).expect("parses");
+        let city = Arc::new(prepare_city(&loaded).expect("city"));
+        let out = run(&loaded, &city, 3, |_| {}).expect("runs");
+        let s = &out.summary;
+        let burning = &s.metrics["fire.burning_area_m2"];
+        assert!(burning.max > 0.0 && burning.min >= 0.0);
+        assert!(s.metrics["fire.deaths"].min >= 0.0);
+        let affected = s.kpis["fire.affected_area_m2"].value;
+        assert!(affected >= burning.max, "affected area only grows");
+        assert!(
+            out.events
+                .iter()
+                .any(|e| e.kind == "fire.contained" || e.kind == "fire.out"),
+            "the service holds a fire"
+        );
+    }
+
+    #[test]
+    fn bad_ignitions_and_stations_are_named() {
+        let water = example_text().replace("x = 1215.0\ny = 1385.0", "x = 10.0\ny = 10.0");
+        let loaded = parse(&water, "bad.toml", Path::new(".")).expect("parses");
+        let city = Arc::new(prepare_city(&loaded).expect("city"));
+        let err = match run(&loaded, &city, 1, |_| {}) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("an ignition in the sea must be refused"),
+        };
+        assert!(
+            err.contains("hazards[1].ignitions[0]") && err.contains("sea"),
+            "{err}"
+        );
+        let road = example_text().replace("x = 1215.0\ny = 1385.0", "x = 1565.0\ny = 995.0");
+        let loaded = parse(&road, "bad.toml", Path::new(".")).expect("parses");
+        let err = match run(&loaded, &city, 1, |_| {}) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("an ignition on a road must be refused"),
+        };
+        assert!(err.contains("not in a building"), "{err}");
+        // A station 10 m from the nearest road with a 5-m access limit.
+        let off = example_text()
+            .replace(
+                "[[hazards]]\nkind = \"wind\"",
+                "[[assets]]\nid = \"FS-X\"\nkind = \"fire_station\"\nx = 1215.0\ny = 1385.0\ncapacity = 2\n\n[[hazards]]\nkind = \"wind\"",
+            )
+            .replace(
+                "[[standards]]\nid = \"station-5min\"",
+                "[hazards.service]\nhose_reach_m = 5.0\n\n[[standards]]\nid = \"station-5min\"",
+            );
+        let loaded = parse(&off, "bad.toml", Path::new(".")).expect("parses");
+        let city2 = Arc::new(prepare_city(&loaded).expect("city"));
+        let err = match run(&loaded, &city2, 1, |_| {}) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a station off the road network must be refused"),
+        };
+        assert!(
+            err.contains("FS-X") && err.contains("off the road network"),
+            "{err}"
+        );
+    }
+}
