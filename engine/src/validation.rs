@@ -77,6 +77,7 @@ pub fn suites() -> Vec<Suite> {
         crate::city::validation::suite(),
         crate::hazards::typhoon::validation::suite(),
         crate::hazards::crowd::validation::suite(),
+        crate::hazards::fire::validation::suite(),
     ]
 }
 

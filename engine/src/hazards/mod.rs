@@ -3,6 +3,7 @@
 
 pub mod crowd;
 pub mod design_storm;
+pub mod fire;
 pub mod typhoon;
 pub mod wind;
 
@@ -24,6 +25,8 @@ pub enum HazardSpec {
     DesignStorm(design_storm::DesignStormSpec),
     /// Pedestrians: venue egress or district evacuation to shelters.
     Crowd(Box<crowd::CrowdSpec>),
+    /// Urban fire spread (Hamada) and the fire service.
+    Fire(Box<fire::FireSpec>),
 }
 
 impl HazardSpec {
@@ -34,6 +37,7 @@ impl HazardSpec {
             Self::Typhoon(s) => s.check(at),
             Self::DesignStorm(s) => s.check(at),
             Self::Crowd(s) => s.check(at),
+            Self::Fire(s) => s.check(at),
         }
     }
 
@@ -44,6 +48,7 @@ impl HazardSpec {
             Self::Typhoon(_) => typhoon::BYTES_PER_CELL,
             Self::DesignStorm(_) => design_storm::BYTES_PER_CELL,
             Self::Crowd(_) => crowd::BYTES_PER_CELL,
+            Self::Fire(_) => fire::BYTES_PER_CELL,
         }
     }
 
@@ -59,6 +64,7 @@ impl HazardSpec {
             }),
             Self::DesignStorm(s) => Box::new(design_storm::DesignStormPlugin(s, at)),
             Self::Crowd(s) => Box::new(crowd::CrowdPlugin { spec: s, loaded }),
+            Self::Fire(s) => Box::new(fire::FirePlugin { spec: s, at }),
         }
     }
 }
