@@ -969,7 +969,7 @@ impl Plugin for TyphoonPlugin<'_> {
                 distance: m.declare(
                     "typhoon.storm_distance_km",
                     "km",
-                    "distance from the storm centre to the city centre",
+                    "distance from the storm centre to the city centre (outside the track: its nearest end)",
                 ),
                 pc: m.declare(
                     "typhoon.central_pressure_hpa",
@@ -1249,11 +1249,9 @@ fn forcing(
     }
 
     // Storm position, distance, approach and landfall.
-    let dist_km = if storm.active {
-        track::haversine_m(storm.lat, storm.lon, st.center_geo.0, st.center_geo.1) / 1000.0
-    } else {
-        f64::NAN
-    };
+    // Outside the track's span the state holds the first or last point.
+    let dist_km =
+        track::haversine_m(storm.lat, storm.lon, st.center_geo.0, st.center_geo.1) / 1000.0;
     let (cx, cy) = st.center_xy;
     let prof = if storm.active {
         Profile::new(&storm, &st.params)
@@ -1317,7 +1315,7 @@ fn forcing(
         }
         st.prev_storm_cell_sea = cell_sea.or(st.prev_storm_cell_sea);
     } else {
-        metrics.set(st.ids.distance, f64::NAN);
+        metrics.set(st.ids.distance, dist_km);
         metrics.set(st.ids.pc, st.params.penv / 100.0);
         metrics.set(st.ids.p_center, st.params.penv / 100.0);
     }
