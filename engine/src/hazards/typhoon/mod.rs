@@ -102,6 +102,10 @@ pub enum TrackSpec {
         /// Longest accepted gap between points, h.
         #[serde(default = "default_gap")]
         max_gap_h: f64,
+        /// Official landfall time (UTC), for the `storm.landfall` event when the landfall
+        /// is off the grid; without it, landfall is detected on the grid only.
+        #[serde(default)]
+        landfall_utc: Option<String>,
     },
     /// A straight track at constant speed and heading.
     Synthetic {
@@ -371,8 +375,15 @@ impl TyphoonSpec {
         )?;
         let t = at.key("track");
         match &self.track {
-            TrackSpec::Csv { max_gap_h, .. } => {
-                positive(t.key("max_gap_h"), *max_gap_h, "the longest gap")?
+            TrackSpec::Csv {
+                max_gap_h,
+                landfall_utc,
+                ..
+            } => {
+                positive(t.key("max_gap_h"), *max_gap_h, "the longest gap")?;
+                if let Some(txt) = landfall_utc {
+                    track::parse_utc(txt).map_err(|m| (t.key("landfall_utc"), m))?;
+                }
             }
             TrackSpec::Synthetic {
                 landfall_lat,
@@ -664,6 +675,7 @@ pub struct TyphoonState {
     peak_sea: (f64, f64),
     landfall_emitted: bool,
     prev_storm_cell_sea: Option<bool>,
+    /// Known landfall time, s (synthetic track or `landfall_utc`).
     synthetic_landfall: Option<f64>,
 }
 
@@ -714,6 +726,7 @@ impl Plugin for TyphoonPlugin<'_> {
                 file,
                 wind_averaging,
                 max_gap_h,
+                landfall_utc,
             } => {
                 let path = self.loaded.resolve(file);
                 let scale = match wind_averaging {
@@ -734,6 +747,11 @@ impl Plugin for TyphoonPlugin<'_> {
                     warnings.push(format!("{}: {w}", path.display()));
                 }
                 let t0 = start.unwrap_or(bt.points[0].time);
+                if let Some(txt) = landfall_utc {
+                    let tl = track::parse_utc(txt)
+                        .map_err(|m| BuildError::new(at.key("track").key("landfall_utc"), m))?;
+                    synthetic_landfall = Some(tl - t0);
+                }
                 let pts: Vec<TrackPoint> = bt
                     .points
                     .iter()
@@ -1292,8 +1310,8 @@ fn forcing(
                 .with("central_pressure_hpa", storm.pc / 100.0);
             }
         }
-        // Landfall: a synthetic track's landfall time, or the centre moving from a sea
-        // cell to a land cell of the grid.
+        // Landfall: a known landfall time, or the centre moving from a sea cell to a
+        // land cell of the grid.
         let on_grid = grid.locate(storm.x, storm.y);
         let cell_sea = on_grid.map(|(i, j)| st.water[grid.index(i, j)]);
         let landfall_now = match st.synthetic_landfall {
