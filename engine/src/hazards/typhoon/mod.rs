@@ -1141,12 +1141,8 @@ fn forcing(
             &mut rain.0,
         );
         for (name, field) in [("gust", &w.gust), ("rain rate", &rain.0)] {
-            if let Some(k) = field.par_iter().position_first(|v| !v.is_finite()) {
-                let (i, j) = grid.cell_of(k);
-                health.fail(format!(
-                    "typhoon: {name} is {} at cell ({i},{j}), t={t} s",
-                    field[k]
-                ));
+            if let Some(msg) = non_finite(name, field, &grid, t) {
+                health.fail(msg);
                 return;
             }
         }
@@ -1382,6 +1378,22 @@ fn forcing(
         }
     }
     metrics.set(st.ids.assets_failed, st.failed as f64);
+}
+
+/// The first non-finite value of a field (lowest index, whatever the thread count), as a
+/// failure message naming the cell and time.
+pub fn non_finite(
+    name: &str,
+    field: &[f32],
+    grid: &crate::grid::GridSpec,
+    t: f64,
+) -> Option<String> {
+    let k = field.par_iter().position_first(|v| !v.is_finite())?;
+    let (i, j) = grid.cell_of(k);
+    Some(format!(
+        "typhoon: {name} is {} at cell ({i},{j}), t={t} s",
+        field[k]
+    ))
 }
 
 /// Phase::Impacts: assets whose peak gust so far exceeds their drawn capacity fail.
@@ -1709,6 +1721,17 @@ track = {{ source = "synthetic", landfall_time_s = 21600, heading_deg = 330, for
                 .any(|e| e.kind == "input.warning" && e.message.contains("never comes within")),
         );
         assert!(out.summary.kpis["typhoon.peak_gust_m_s"].value < 1.0);
+    }
+
+    #[test]
+    fn non_finite_fields_name_the_cell() {
+        let grid = crate::grid::GridSpec::new(4, 3, 10.0);
+        let mut f = vec![1.0f32; 12];
+        assert!(non_finite("gust", &f, &grid, 5.0).is_none());
+        f[6] = f32::NAN;
+        f[9] = f32::INFINITY;
+        let m = non_finite("gust", &f, &grid, 5.0).expect("found");
+        assert_eq!(m, "typhoon: gust is NaN at cell (2,1), t=5 s");
     }
 
     #[test]
