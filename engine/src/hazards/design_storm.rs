@@ -299,4 +299,67 @@ mod tests {
         let i = Idf::shenzhen().intensity(1.0, 60.0) * 60.0;
         assert!((45.0..52.0).contains(&i), "{i}");
     }
+
+    fn scenario(extra: &str) -> String {
+        format!(
+            r#"
+format = 1
+name = "design storm"
+[time]
+duration_s = 10800
+tick_s = 120
+[city]
+source = "generate"
+width_m = 1000
+height_m = 1000
+cell_m = 100
+[[hazards]]
+kind = "design_storm"
+return_period_years = 50
+duration_min = 120
+{extra}
+"#
+        )
+    }
+
+    #[test]
+    fn plugin_run_emits_cma_warnings_in_order() {
+        let loaded = crate::scenario::parse(&scenario(""), "ds.toml", std::path::Path::new("."))
+            .expect("parses");
+        let city = std::sync::Arc::new(crate::run::prepare_city(&loaded).expect("city"));
+        let out = crate::run::run(&loaded, &city, 1, |_| {}).expect("runs");
+        // P = 50 a, D = 2 h: ≈ 137 mm, over 100 mm in 3 h → every level up to red.
+        let levels: Vec<String> = out
+            .events
+            .iter()
+            .filter(|e| e.kind == "rain.warning")
+            .map(|e| e.data["level"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(levels, ["blue", "yellow", "orange", "red"]);
+        let total = out.summary.kpis["design_storm.total_mm"].value;
+        let depth = out.summary.metrics["design_storm.depth_mm"].last;
+        assert!((depth - total).abs() < 1e-9 * total, "{depth} vs {total}");
+    }
+
+    #[test]
+    fn bad_design_storms_name_the_key() {
+        let e = crate::scenario::parse(
+            &scenario("peak_position = 1.0"),
+            "ds.toml",
+            std::path::Path::new("."),
+        )
+        .err()
+        .expect("an error")
+        .to_string();
+        assert!(e.contains("peak_position") && e.contains("ds.toml:"), "{e}");
+        let e = crate::scenario::parse(
+            &scenario("idf = { a1_mm_min = 8.7, c = 0.6, b_min = 11, n = 1.2 }"),
+            "ds.toml",
+            std::path::Path::new("."),
+        )
+        .err()
+        .expect("an error")
+        .to_string();
+        assert!(e.contains("idf.n"), "{e}");
+    }
 }

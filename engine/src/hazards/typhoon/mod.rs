@@ -102,6 +102,10 @@ pub enum TrackSpec {
         /// Longest accepted gap between points, h.
         #[serde(default = "default_gap")]
         max_gap_h: f64,
+        /// Official landfall time (UTC), for the `storm.landfall` event when the landfall
+        /// is off the grid; without it, landfall is detected on the grid only.
+        #[serde(default)]
+        landfall_utc: Option<String>,
     },
     /// A straight track at constant speed and heading.
     Synthetic {
@@ -371,8 +375,15 @@ impl TyphoonSpec {
         )?;
         let t = at.key("track");
         match &self.track {
-            TrackSpec::Csv { max_gap_h, .. } => {
-                positive(t.key("max_gap_h"), *max_gap_h, "the longest gap")?
+            TrackSpec::Csv {
+                max_gap_h,
+                landfall_utc,
+                ..
+            } => {
+                positive(t.key("max_gap_h"), *max_gap_h, "the longest gap")?;
+                if let Some(txt) = landfall_utc {
+                    track::parse_utc(txt).map_err(|m| (t.key("landfall_utc"), m))?;
+                }
             }
             TrackSpec::Synthetic {
                 landfall_lat,
@@ -664,6 +675,7 @@ pub struct TyphoonState {
     peak_sea: (f64, f64),
     landfall_emitted: bool,
     prev_storm_cell_sea: Option<bool>,
+    /// Known landfall time, s (synthetic track or `landfall_utc`).
     synthetic_landfall: Option<f64>,
 }
 
@@ -714,6 +726,7 @@ impl Plugin for TyphoonPlugin<'_> {
                 file,
                 wind_averaging,
                 max_gap_h,
+                landfall_utc,
             } => {
                 let path = self.loaded.resolve(file);
                 let scale = match wind_averaging {
@@ -734,6 +747,11 @@ impl Plugin for TyphoonPlugin<'_> {
                     warnings.push(format!("{}: {w}", path.display()));
                 }
                 let t0 = start.unwrap_or(bt.points[0].time);
+                if let Some(txt) = landfall_utc {
+                    let tl = track::parse_utc(txt)
+                        .map_err(|m| BuildError::new(at.key("track").key("landfall_utc"), m))?;
+                    synthetic_landfall = Some(tl - t0);
+                }
                 let pts: Vec<TrackPoint> = bt
                     .points
                     .iter()
@@ -969,7 +987,7 @@ impl Plugin for TyphoonPlugin<'_> {
                 distance: m.declare(
                     "typhoon.storm_distance_km",
                     "km",
-                    "distance from the storm centre to the city centre",
+                    "distance from the storm centre to the city centre (outside the track: its nearest end)",
                 ),
                 pc: m.declare(
                     "typhoon.central_pressure_hpa",
@@ -1123,12 +1141,8 @@ fn forcing(
             &mut rain.0,
         );
         for (name, field) in [("gust", &w.gust), ("rain rate", &rain.0)] {
-            if let Some(k) = field.par_iter().position_first(|v| !v.is_finite()) {
-                let (i, j) = grid.cell_of(k);
-                health.fail(format!(
-                    "typhoon: {name} is {} at cell ({i},{j}), t={t} s",
-                    field[k]
-                ));
+            if let Some(msg) = non_finite(name, field, &grid, t) {
+                health.fail(msg);
                 return;
             }
         }
@@ -1249,11 +1263,9 @@ fn forcing(
     }
 
     // Storm position, distance, approach and landfall.
-    let dist_km = if storm.active {
-        track::haversine_m(storm.lat, storm.lon, st.center_geo.0, st.center_geo.1) / 1000.0
-    } else {
-        f64::NAN
-    };
+    // Outside the track's span the state holds the first or last point.
+    let dist_km =
+        track::haversine_m(storm.lat, storm.lon, st.center_geo.0, st.center_geo.1) / 1000.0;
     let (cx, cy) = st.center_xy;
     let prof = if storm.active {
         Profile::new(&storm, &st.params)
@@ -1294,8 +1306,8 @@ fn forcing(
                 .with("central_pressure_hpa", storm.pc / 100.0);
             }
         }
-        // Landfall: a synthetic track's landfall time, or the centre moving from a sea
-        // cell to a land cell of the grid.
+        // Landfall: a known landfall time, or the centre moving from a sea cell to a
+        // land cell of the grid.
         let on_grid = grid.locate(storm.x, storm.y);
         let cell_sea = on_grid.map(|(i, j)| st.water[grid.index(i, j)]);
         let landfall_now = match st.synthetic_landfall {
@@ -1317,7 +1329,7 @@ fn forcing(
         }
         st.prev_storm_cell_sea = cell_sea.or(st.prev_storm_cell_sea);
     } else {
-        metrics.set(st.ids.distance, f64::NAN);
+        metrics.set(st.ids.distance, dist_km);
         metrics.set(st.ids.pc, st.params.penv / 100.0);
         metrics.set(st.ids.p_center, st.params.penv / 100.0);
     }
@@ -1366,6 +1378,22 @@ fn forcing(
         }
     }
     metrics.set(st.ids.assets_failed, st.failed as f64);
+}
+
+/// The first non-finite value of a field (lowest index, whatever the thread count), as a
+/// failure message naming the cell and time.
+pub fn non_finite(
+    name: &str,
+    field: &[f32],
+    grid: &crate::grid::GridSpec,
+    t: f64,
+) -> Option<String> {
+    let k = field.par_iter().position_first(|v| !v.is_finite())?;
+    let (i, j) = grid.cell_of(k);
+    Some(format!(
+        "typhoon: {name} is {} at cell ({i},{j}), t={t} s",
+        field[k]
+    ))
 }
 
 /// Phase::Impacts: assets whose peak gust so far exceeds their drawn capacity fail.
@@ -1693,6 +1721,17 @@ track = {{ source = "synthetic", landfall_time_s = 21600, heading_deg = 330, for
                 .any(|e| e.kind == "input.warning" && e.message.contains("never comes within")),
         );
         assert!(out.summary.kpis["typhoon.peak_gust_m_s"].value < 1.0);
+    }
+
+    #[test]
+    fn non_finite_fields_name_the_cell() {
+        let grid = crate::grid::GridSpec::new(4, 3, 10.0);
+        let mut f = vec![1.0f32; 12];
+        assert!(non_finite("gust", &f, &grid, 5.0).is_none());
+        f[6] = f32::NAN;
+        f[9] = f32::INFINITY;
+        let m = non_finite("gust", &f, &grid, 5.0).expect("found");
+        assert_eq!(m, "typhoon: gust is NaN at cell (2,1), t=5 s");
     }
 
     #[test]
