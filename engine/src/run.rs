@@ -209,9 +209,12 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
     );
     sim.world.insert_resource(city.clone());
     build_city(&mut sim, city, s.population.daytime);
-    for h in &s.hazards {
-        sim.add_plugin(h.plugin().as_ref())
-            .map_err(|e| loaded.error_at(&e.key, e.message))?;
+    for (k, h) in s.hazards.iter().enumerate() {
+        sim.add_plugin(
+            h.plugin(KeyPath::root().key("hazards").index(k), loaded)
+                .as_ref(),
+        )
+        .map_err(|e| loaded.error_at(&e.key, e.message))?;
     }
     let metrics = sim.world.resource::<Metrics>();
     for (k, st) in s.standards.iter().enumerate() {

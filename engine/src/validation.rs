@@ -73,7 +73,10 @@ pub struct Suite {
 
 /// Every validation suite. Each hazard module adds its own here.
 pub fn suites() -> Vec<Suite> {
-    vec![crate::city::validation::suite()]
+    vec![
+        crate::city::validation::suite(),
+        crate::hazards::flood::validation::suite(),
+    ]
 }
 
 /// For tests: run a case and fail with its table when a check is out of its band.
