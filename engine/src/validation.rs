@@ -78,6 +78,7 @@ pub fn suites() -> Vec<Suite> {
         crate::hazards::typhoon::validation::suite(),
         crate::hazards::crowd::validation::suite(),
         crate::hazards::fire::validation::suite(),
+        crate::hazards::flood::validation::suite(),
     ]
 }
 

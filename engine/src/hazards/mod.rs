@@ -4,6 +4,7 @@
 pub mod crowd;
 pub mod design_storm;
 pub mod fire;
+pub mod flood;
 pub mod typhoon;
 pub mod wind;
 
@@ -27,6 +28,8 @@ pub enum HazardSpec {
     Crowd(Box<crowd::CrowdSpec>),
     /// Urban fire spread (Hamada) and the fire service.
     Fire(Box<fire::FireSpec>),
+    /// Overland flow with drainage, boundaries and flood impacts.
+    Flood(Box<flood::FloodSpec>),
 }
 
 impl HazardSpec {
@@ -38,6 +41,7 @@ impl HazardSpec {
             Self::DesignStorm(s) => s.check(at),
             Self::Crowd(s) => s.check(at),
             Self::Fire(s) => s.check(at),
+            Self::Flood(s) => s.check(at),
         }
     }
 
@@ -49,6 +53,7 @@ impl HazardSpec {
             Self::DesignStorm(_) => design_storm::BYTES_PER_CELL,
             Self::Crowd(_) => crowd::BYTES_PER_CELL,
             Self::Fire(_) => fire::BYTES_PER_CELL,
+            Self::Flood(_) => flood::BYTES_PER_CELL,
         }
     }
 
@@ -65,6 +70,7 @@ impl HazardSpec {
             Self::DesignStorm(s) => Box::new(design_storm::DesignStormPlugin(s, at)),
             Self::Crowd(s) => Box::new(crowd::CrowdPlugin { spec: s, loaded }),
             Self::Fire(s) => Box::new(fire::FirePlugin { spec: s, at }),
+            Self::Flood(s) => Box::new(flood::FloodPlugin::new(s, at, loaded)),
         }
     }
 }
