@@ -228,23 +228,27 @@ pub fn generate(spec: &GenerateSpec) -> City {
         .map(|j| classes_at(false, h - (j as f64 + 0.5) * cell))
         .collect();
 
+    // The coastline depends on x only, the river on y only: evaluate them once.
+    let coast_at: Vec<f64> = (0..nx).map(|i| coast((i as f64 + 0.5) * cell)).collect();
+
     // Pass 1 (rows in parallel): elevation, land use and road class.
     let rows: Vec<(Vec<f32>, Vec<LandUse>, Vec<RoadClass>)> = (0..ny)
         .into_par_iter()
         .map(|j| {
             let y = h - (j as f64 + 0.5) * cell; // metres north of the south edge
+            let river_here = river_x(y);
             let mut z = Vec::with_capacity(nx);
             let mut lu = Vec::with_capacity(nx);
             let mut rc = Vec::with_capacity(nx);
             for (i, col_road) in col_roads.iter().enumerate() {
                 let x = (i as f64 + 0.5) * cell;
-                let c = coast(x);
+                let c = coast_at[i];
                 let inland = y - c;
                 // Hills rise towards the north third.
                 let north = ((y / h - 0.55) / 0.45).clamp(0.0, 1.0);
                 // The river runs down a valley: hills fade out within ≈ 600 m of it.
                 let valley = if spec.river {
-                    smooth(((x - river_x(y)).abs() / 600.0).min(1.0))
+                    smooth(((x - river_here).abs() / 600.0).min(1.0))
                 } else {
                     1.0
                 };
@@ -260,7 +264,7 @@ pub fn generate(spec: &GenerateSpec) -> City {
                 };
                 let mut road = RoadClass::None;
                 if land != LandUse::Sea {
-                    if spec.river && (x - river_x(y)).abs() <= river_w / 2.0 {
+                    if spec.river && (x - river_here).abs() <= river_w / 2.0 {
                         elev = (ground - 4.0).min(-1.0 + 0.0005 * inland);
                         land = LandUse::Water;
                     }
@@ -300,7 +304,7 @@ pub fn generate(spec: &GenerateSpec) -> City {
     let lot = if cell <= 12.5 { 50.0 } else { 3.0 * cell };
     let setback = if cell <= 12.5 { 10.0 } else { cell };
     let block = 150.0_f64.max(lot);
-    let mut lot_building: std::collections::HashMap<(i64, i64), u32> = Default::default();
+    let mut lot_building: std::collections::HashMap<(i64, i64, bool), u32> = Default::default();
     let mut buildings: Vec<Building> = Vec::new();
     let rng_lot = |a: i64, b: i64, salt: u64| hash01(seed ^ salt, a, b);
     for j in 0..ny {
@@ -320,24 +324,18 @@ pub fn generate(spec: &GenerateSpec) -> City {
             if u < 0.16 {
                 continue; // plaza: stays open
             }
+            // One block in twelve is an urban village (城中村): low-rise buildings on 30-m
+            // lots with 10-m gaps, the close-packed fabric where fire spreads.
+            let village = u < 0.24 && cell <= 12.5;
+            let (lot, setback) = if village { (30.0, 5.0) } else { (lot, setback) };
             let (lx, ly) = ((x / lot).floor() as i64, (y / lot).floor() as i64);
             let (ox, oy) = (x - lx as f64 * lot, y - ly as f64 * lot);
             let inside = |o: f64| o >= setback && o < lot - setback || lot - 2.0 * setback < cell;
             if !(inside(ox) && inside(oy)) {
                 continue;
             }
-            let id = *lot_building.entry((lx, ly)).or_insert_with(|| {
-                buildings.push(new_building(
-                    spec,
-                    bx,
-                    by,
-                    lx,
-                    ly,
-                    k,
-                    city.elevation[k],
-                    h,
-                    y,
-                ));
+            let id = *lot_building.entry((lx, ly, village)).or_insert_with(|| {
+                buildings.push(new_building(spec, bx, by, lx, ly, k, village, h, y));
                 (buildings.len() - 1) as u32
             });
             city.landuse[k] = LandUse::Building;
@@ -361,7 +359,7 @@ fn new_building(
     lx: i64,
     ly: i64,
     cell: usize,
-    _z: f32,
+    village: bool,
     h: f64,
     y: f64,
 ) -> Building {
@@ -369,7 +367,9 @@ fn new_building(
     let zone = hash01(s ^ 0x20e, bx, by);
     // Commercial core nearer the sea front (Futian CBD), industry in the far north.
     let north = y / h;
-    let use_ = if zone < 0.08 {
+    let use_ = if village {
+        BuildingUse::Residential
+    } else if zone < 0.08 {
         BuildingUse::Public
     } else if north > 0.8 && zone < 0.25 {
         BuildingUse::Industrial
@@ -387,10 +387,17 @@ fn new_building(
         BuildingUse::Industrial => (2.0, 6.0),
         BuildingUse::Public => (3.0, 10.0),
     };
+    // Urban-village "handshake buildings" are 4–8 storeys.
+    let (lo, hi) = if village { (4.0, 8.0) } else { (lo, hi) };
     let storeys = (lo * (hi / lo).powf(u)).round() as u16;
     // Older low-rise stock (urban villages, sheds) is partly not fire-resistive.
     let c = hash01(s ^ 0xc0c0, lx, ly);
-    let construction = if storeys <= 8 && c < 0.35 {
+    // Urban villages: half brick-timber or mortar-clad, a tenth older timber.
+    let construction = if village && c < 0.5 {
+        Construction::ProtectedWooden
+    } else if village && c < 0.6 {
+        Construction::Wooden
+    } else if storeys <= 8 && c < 0.35 {
         Construction::ProtectedWooden
     } else if storeys <= 4 && c < 0.45 {
         Construction::Wooden
