@@ -1499,6 +1499,46 @@ mod tests {
     }
 
     #[test]
+    fn sea_follows_sea_level_or_stays_closed() {
+        let l = with_flood("").unwrap();
+        let city = prepare_city(&l).unwrap();
+        let sea: Vec<usize> = (0..city.grid.len())
+            .filter(|&k| city.landuse[k] == LandUse::Sea)
+            .collect();
+        assert!(!sea.is_empty());
+        // A 3 m surge: sea cells stand at 3 m and low land behind them takes water.
+        let mut sim = crate::run::build(&l, &city, 1).unwrap();
+        sim.world.insert_resource(SeaLevel(3.0));
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        let st = sim.world.resource::<FloodState>();
+        for &k in &sea {
+            let eta = st.solver.z[k] + st.solver.h[k];
+            assert!(
+                (eta - 3.0).abs() < 1e-5 || st.solver.z[k] > 3.0,
+                "sea cell {k}: {eta}"
+            );
+        }
+        assert!(st.solver.balance.level_net > 0.0);
+        let wet_land = (0..city.grid.len())
+            .filter(|&k| st.land[k] && st.solver.h[k] > 0.05)
+            .count();
+        assert!(wet_land > 0, "the surge floods low land");
+        let depth = sim.world.resource::<WaterDepth>();
+        assert_eq!(depth.0, sim.world.resource::<FloodState>().solver.h);
+        // Closed sea: no exchange, sea cells dry.
+        let l = with_flood("sea = \"closed\"\n").unwrap();
+        let mut sim = crate::run::build(&l, &city, 1).unwrap();
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        let st = sim.world.resource::<FloodState>();
+        assert_eq!(st.solver.balance.level_net, 0.0);
+        assert!(sea.iter().all(|&k| st.solver.h[k] == 0.0));
+    }
+
+    #[test]
     fn blow_up_is_reported_with_cell_and_time() {
         let mut s = Solver::new(4, 3, 10.0, vec![0.0; 12], vec![0.03; 12], Params::default());
         s.h[5] = f32::INFINITY;
