@@ -1,8 +1,8 @@
 //! Losses from the surface: pipe drainage sized by the design standard, Horton
 //! infiltration on pervious ground, and pump stations; and the Chicago design storm.
 //!
-//! Rainfall intensity follows the Chinese storm-intensity (IDF) form used by GB 50014-2021
-//! §4.1: q = A (1 + C lg P) / (t + b)^n in L/(s·ha), with i [mm/min] = q / 167.
+//! Rainfall intensity follows the Chinese storm-intensity (IDF) form used by GB 50014-2021:
+//! q = A (1 + C lg P) / (t + b)^n in L/(s·ha), with i [mm/min] = q / 167.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,17 +75,17 @@ impl Idf {
 }
 
 /// Pipe drainage: each cell drains up to the design intensity times its impervious
-/// share (rational method, GB 50014-2021 §4.1: Q = ψ q F with ψ taken as the impervious
+/// share (rational method, GB 50014-2021: Q = ψ q F with ψ taken as the impervious
 /// fraction).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DrainageSpec {
     /// Pipe design return period, years. Default 3: the lower end of the 3–5 a that
-    /// GB 50014-2021 Table 4.1.3 sets for central districts of super-large cities.
+    /// GB 50014-2021 sets for central districts of super-large cities.
     #[serde(default = "d_p")]
     pub return_period_years: f64,
     /// Design rainfall duration (ground collection plus pipe flow time), min. Default 10:
-    /// inside the 5–15 min ground-collection time of GB 50014-2021 §4.1.
+    /// inside the 5–15 min ground-collection time of GB 50014-2021.
     #[serde(default = "d_t")]
     pub duration_min: f64,
     #[serde(default)]

@@ -1499,6 +1499,95 @@ mod tests {
     }
 
     #[test]
+    fn sea_follows_sea_level_or_stays_closed() {
+        let l = with_flood("").unwrap();
+        let city = prepare_city(&l).unwrap();
+        let sea: Vec<usize> = (0..city.grid.len())
+            .filter(|&k| city.landuse[k] == LandUse::Sea)
+            .collect();
+        assert!(!sea.is_empty());
+        // A 3 m surge: sea cells stand at 3 m and low land behind them takes water.
+        let mut sim = crate::run::build(&l, &city, 1).unwrap();
+        sim.world.insert_resource(SeaLevel(3.0));
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        let st = sim.world.resource::<FloodState>();
+        for &k in &sea {
+            let eta = st.solver.z[k] + st.solver.h[k];
+            assert!(
+                (eta - 3.0).abs() < 1e-5 || st.solver.z[k] > 3.0,
+                "sea cell {k}: {eta}"
+            );
+        }
+        assert!(st.solver.balance.level_net > 0.0);
+        let wet_land = (0..city.grid.len())
+            .filter(|&k| st.land[k] && st.solver.h[k] > 0.05)
+            .count();
+        assert!(wet_land > 0, "the surge floods low land");
+        let depth = sim.world.resource::<WaterDepth>();
+        assert_eq!(depth.0, sim.world.resource::<FloodState>().solver.h);
+        // Closed sea: no exchange, sea cells dry.
+        let l = with_flood("sea = \"closed\"\n").unwrap();
+        let mut sim = crate::run::build(&l, &city, 1).unwrap();
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        let st = sim.world.resource::<FloodState>();
+        assert_eq!(st.solver.balance.level_net, 0.0);
+        assert!(sea.iter().all(|&k| st.solver.h[k] == 0.0));
+    }
+
+    #[test]
+    fn pumps_remove_their_rated_flow_only_while_operational() {
+        let l = with_flood(
+            "sea = \"closed\"\n[hazards.drainage]\nenabled = false\n[hazards.infiltration]\nenabled = false\n",
+        )
+        .unwrap();
+        let city = prepare_city(&l).unwrap();
+        let mut sim = crate::run::build(&l, &city, 1).unwrap();
+        let rated: f64 = {
+            // A still lake 0.5 m over the highest ground (closed sea, solid buildings).
+            let mut st = sim.world.resource_mut::<FloodState>();
+            let top = (0..st.solver.h.len())
+                .filter(|&k| !st.solid[k] && city.landuse[k] != LandUse::Sea)
+                .map(|k| st.solver.z[k])
+                .fold(f32::MIN, f32::max);
+            for k in 0..st.solver.h.len() {
+                if !st.solid[k] && city.landuse[k] != LandUse::Sea {
+                    st.solver.h[k] = top + 0.5 - st.solver.z[k];
+                }
+            }
+            st.volume0 = st.solver.volume();
+            let pumps: Vec<String> = st
+                .pumps
+                .iter()
+                .filter(|(_, c)| !c.is_empty())
+                .map(|(id, _)| id.clone())
+                .collect();
+            assert!(!pumps.is_empty(), "the generated district has a pump");
+            city.assets
+                .iter()
+                .filter(|a| pumps.contains(&a.id))
+                .map(|a| a.capacity)
+                .sum()
+        };
+        sim.step().unwrap();
+        let removed = sim.world.resource::<FloodState>().solver.balance.losses;
+        assert!(
+            (removed - rated * 60.0).abs() < 1e-3 * rated * 60.0,
+            "{removed} m³ removed, rated {rated} m³/s × 60 s"
+        );
+        let mut q = sim.world.query::<&mut Operational>();
+        for mut op in q.iter_mut(&mut sim.world) {
+            op.0 = false;
+        }
+        sim.step().unwrap();
+        let after = sim.world.resource::<FloodState>().solver.balance.losses;
+        assert_eq!(after, removed, "stopped pumps remove nothing");
+    }
+
+    #[test]
     fn blow_up_is_reported_with_cell_and_time() {
         let mut s = Solver::new(4, 3, 10.0, vec![0.0; 12], vec![0.03; 12], Params::default());
         s.h[5] = f32::INFINITY;

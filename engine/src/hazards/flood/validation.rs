@@ -170,8 +170,8 @@ fn front_depth(n: f64, u: f64, x: f64, t: f64) -> f64 {
     }
 }
 
-/// The moving wet front over a horizontal rough plane (Hunter et al. 2005; Bates et al.
-/// 2010 §3.1): the boundary depth rises as [(7/3) n² u³ t]^(3/7) and the front advances
+/// The moving wet front over a horizontal rough plane (Hunter et al. 2005; used by Bates et al.
+/// 2010): the boundary depth rises as [(7/3) n² u³ t]^(3/7) and the front advances
 /// at u = 1 m/s.
 pub fn moving_wet_front() -> CaseResult {
     let case = "moving-wet-front";
