@@ -22,13 +22,14 @@ fn fill(rect: [f32; 4], n: usize, r: f32, seed: u64) -> Agents {
     let area = (x1 - x0) * (y1 - y0);
     let s = (area / n as f32).sqrt();
     let per_row = ((x1 - x0) / s).floor() as usize;
+    let sy = (y1 - y0) / n.div_ceil(per_row) as f32;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut a = Agents::default();
     for k in 0..n {
         let (i, j) = (k % per_row, k / per_row);
-        let jit = (s - 2.0 * r).max(0.0) * 0.4;
+        let jit = (s.min(sy) - 2.0 * r).max(0.0) * 0.4;
         let x = x0 + (i as f32 + 0.5) * s + rng.random_range(-jit..=jit);
-        let y = y0 + (j as f32 + 0.5) * s + rng.random_range(-jit..=jit);
+        let y = y0 + (j as f32 + 0.5) * sy + rng.random_range(-jit..=jit);
         a.push(k as u32, x, y, rng.random_range(1.0..1.5), r, 0, 0.0);
     }
     a

@@ -38,11 +38,13 @@ def plaza(n, steps, seed=1):
     rng = random.Random(seed)
     s = math.sqrt((w - 0.6) * (h - 0.6) / n)
     per_row = int((w - 0.6) / s)
+    rows = -(-n // per_row)
+    sy = (h - 0.6) / rows
     for k in range(n):
         i, j = k % per_row, k // per_row
-        jit = max(s - 0.3, 0.0) * 0.4
+        jit = max(min(s, sy) - 0.3, 0.0) * 0.4
         x = 0.3 + (i + 0.5) * s + rng.uniform(-jit, jit)
-        y = 0.3 + (j + 0.5) * s + rng.uniform(-jit, jit)
+        y = 0.3 + (j + 0.5) * sy + rng.uniform(-jit, jit)
         sim.add_agent(
             jps.CollisionFreeSpeedModelAgentParameters(
                 journey_id=journey,

@@ -281,3 +281,28 @@ premovement = { median_s = 60, log_sd = 0.3 }
     assert!(out.summary.kpis["crowd.people"].value > 1000.0);
     assert!(out.events.iter().any(|e| e.kind == "evacuation.ordered"));
 }
+
+/// Runs the venue and district scenarios and prints their KPIs and wall time (for the
+/// docs): `cargo test -p crucible-engine --lib scenario_report -- --ignored --nocapture`.
+#[test]
+#[ignore = "minutes long: a report run, not a check"]
+fn scenario_report() {
+    for name in ["crowd-stadium.toml", "crowd-district.toml"] {
+        let loaded = load(&scenario_dir().join(name)).expect("loads");
+        let city = Arc::new(prepare_city(&loaded).expect("city"));
+        let t = std::time::Instant::now();
+        let out = run(&loaded, &city, loaded.scenario.seed, |_| {}).expect("runs");
+        println!("== {name}: {:.1} s wall", t.elapsed().as_secs_f64());
+        for (k, v) in &out.summary.kpis {
+            if k.starts_with("crowd.") {
+                println!("{k} = {}", v.value);
+            }
+        }
+        for v in &out.summary.standards {
+            println!("standard {v:?}");
+        }
+        for (k, n) in &out.summary.events_by_kind {
+            println!("events {k}: {n}");
+        }
+    }
+}

@@ -70,12 +70,22 @@ fn agents_at(pos: &[(f32, f32)], v0: f32, goal: u16, start: f32) -> Agents {
 
 /// Run until everyone has reached a goal region or `t_max`; returns the arrival times
 /// and goals by person id (NaN / NO_GOAL for those who never arrived).
-fn evacuate(crowd: &mut Crowd, t_max: f64, mut each: impl FnMut(&Crowd)) -> (Vec<f64>, Vec<u16>) {
+fn evacuate(crowd: &mut Crowd, t_max: f64, each: impl FnMut(&Crowd)) -> (Vec<f64>, Vec<u16>) {
+    evacuate_dt(crowd, t_max, DT, each)
+}
+
+/// [`evacuate`] with a given model step.
+fn evacuate_dt(
+    crowd: &mut Crowd,
+    t_max: f64,
+    dt: f32,
+    mut each: impl FnMut(&Crowd),
+) -> (Vec<f64>, Vec<u16>) {
     let n = crowd.agents.len();
     let mut times = vec![f64::NAN; n];
     let mut goals = vec![NO_GOAL; n];
     while crowd.t < t_max && !crowd.agents.is_empty() {
-        crowd.step(DT);
+        crowd.step(dt);
         each(crowd);
         let arr = crowd.arrivals();
         if arr.is_empty() {
@@ -610,6 +620,65 @@ mod tests {
         assert_case_passes(&bottleneck());
     }
 
+    /// The social force model (Helbing et al. 2000, dt = 0.01 s): a lone walker keeps
+    /// its desired speed (RiMEA test 1 band); 60 people leave a room through a 1.2 m door
+    /// without anyone inside a wall, all out, nobody crushed at normal speeds.
+    #[test]
+    fn social_force_model_walks_and_leaves_a_room() {
+        let mut l = Layout::new(43.0, 2.0, 0.1);
+        l.open(0.0, 0.0, 43.0, 2.0);
+        l.goal(41.0, 0.0, 43.0, 2.0);
+        let mut a = Agents::default();
+        a.push(0, 1.0, 1.0, 1.33, 0.3, 0, 0.0);
+        let mut c = l.build(a, ModelKind::Sfm, CsmParams::egress(), None, 1);
+        let (t, _) = evacuate_dt(&mut c, 60.0, 0.01, |_| {});
+        assert!((26.0..=34.0).contains(&t[0]), "travel time {}", t[0]);
+
+        let mut l = Layout::new(12.4, 8.0, 0.05);
+        l.open(0.0, 0.0, 8.0, 8.0);
+        l.open(8.0, 3.4, 8.4, 4.6);
+        l.open(8.4, 0.0, 12.4, 8.0);
+        l.goal(10.4, 0.0, 12.4, 8.0);
+        let probe = l.build(
+            Agents::default(),
+            ModelKind::Sfm,
+            CsmParams::egress(),
+            None,
+            0,
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let pos = scatter(
+            &l,
+            &probe.walls,
+            [0.0, 0.0, 7.0, 8.0],
+            60,
+            0.3,
+            &[],
+            &mut rng,
+        )
+        .unwrap();
+        let mut a = Agents::default();
+        for (k, &(x, y)) in pos.iter().enumerate() {
+            a.push(k as u32, x, y, 1.2, 0.3, 0, 0.0);
+        }
+        let mut c = l.build(a, ModelKind::Sfm, CsmParams::egress(), None, 4);
+        let mut in_wall = 0;
+        let mut injured = 0;
+        let (t, _) = evacuate_dt(&mut c, 200.0, 0.01, |c| {
+            for k in 0..c.agents.len() {
+                if !l.walkable_at(c.agents.x[k], c.agents.y[k]) {
+                    in_wall += 1;
+                }
+                if c.agents.state[k] == state::INJURED {
+                    injured += 1;
+                }
+            }
+        });
+        assert_eq!(in_wall, 0);
+        assert_eq!(injured, 0);
+        assert_eq!(t.iter().filter(|t| t.is_finite()).count(), 60);
+    }
+
     /// Two people placed mirror-symmetrically before a door only one fits through.
     fn symmetric_pair(noise: f32) -> usize {
         let mut l = Layout::new(12.4, 8.0, 0.05);
@@ -647,6 +716,25 @@ mod tests {
             3,
         );
         assert_eq!(out, 1.0, "with noise, everyone must get out");
+    }
+
+    #[test]
+    #[ignore = "prints the suite's table for the docs"]
+    fn print_table() {
+        for case in suite().cases {
+            for c in (case.run)().checks {
+                println!(
+                    "| {} | {} | {:.3} | [{}, {}] {} | {} |",
+                    c.case,
+                    c.metric,
+                    c.value,
+                    c.lo,
+                    c.hi,
+                    c.unit,
+                    if c.pass() { "pass" } else { "FAIL" }
+                );
+            }
+        }
     }
 
     #[test]
