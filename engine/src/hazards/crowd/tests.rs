@@ -287,12 +287,25 @@ premovement = { median_s = 60, log_sd = 0.3 }
 #[test]
 #[ignore = "minutes long: a report run, not a check"]
 fn scenario_report() {
+    let only = std::env::var("CROWD_SCENARIO").ok();
+    let secs: Option<f64> = std::env::var("CROWD_DURATION")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for name in ["crowd-stadium.toml", "crowd-district.toml"] {
-        let loaded = load(&scenario_dir().join(name)).expect("loads");
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let mut loaded = load(&scenario_dir().join(name)).expect("loads");
+        if let Some(d) = secs {
+            loaded.scenario.time.duration_s = d;
+        }
         let city = Arc::new(prepare_city(&loaded).expect("city"));
         let t = std::time::Instant::now();
         let out = run(&loaded, &city, loaded.scenario.seed, |_| {}).expect("runs");
         println!("== {name}: {:.1} s wall", t.elapsed().as_secs_f64());
+        for line in out.timeseries_csv.lines().step_by(2) {
+            println!("{line}");
+        }
         for (k, v) in &out.summary.kpis {
             if k.starts_with("crowd.") {
                 println!("{k} = {}", v.value);

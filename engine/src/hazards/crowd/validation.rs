@@ -326,6 +326,7 @@ pub fn rimea_6() -> CaseResult {
         20,
         RADIUS,
         &[],
+        &|_, _| true,
         &mut rng,
     )
     .expect("20 people fit in 12 m²");
@@ -458,6 +459,7 @@ pub fn rimea_10() -> CaseResult {
                 4,
                 RADIUS,
                 &[],
+                &|_, _| true,
                 &mut rng,
             )
             .expect("4 people fit in a room");
@@ -512,6 +514,7 @@ pub fn door_flow(b: f32, n: usize, csm: CsmParams, radius: f32, seed: u64) -> (f
         n,
         radius,
         &[],
+        &|_, _| true,
         &mut rng,
     )
     .expect("the room holds them");
@@ -654,6 +657,7 @@ mod tests {
             60,
             0.3,
             &[],
+            &|_, _| true,
             &mut rng,
         )
         .unwrap();
