@@ -319,3 +319,56 @@ fn scenario_report() {
         }
     }
 }
+
+#[test]
+fn flooded_streets_send_people_to_another_shelter() {
+    // Two shelters; the streets round NEAR are closed to walkers (FLOOD_WALK) before
+    // the order: nobody may reach it, everyone goes to FAR.
+    let text = r#"
+format = 1
+name = "t"
+seed = 5
+[time]
+duration_s = 900
+tick_s = 2
+[city]
+source = "generate"
+width_m = 500
+height_m = 400
+cell_m = 10
+[plan]
+remove_assets = ["SH-01"]
+add_assets = [
+  { id = "NEAR", kind = "shelter", x = 250, y = 200, capacity = 100000 },
+  { id = "FAR", kind = "shelter", x = 20, y = 380, capacity = 100000 },
+]
+[[hazards]]
+kind = "crowd"
+reroute_interval_s = 30
+[hazards.district]
+people_per_agent = 50
+warning_s = 0
+premovement = { median_s = 30, log_sd = 0.3 }
+"#;
+    let loaded = parse(text, "t.toml", Path::new(".")).unwrap();
+    let city = prepare_city(&loaded).unwrap();
+    let mut sim = crate::run::build(&loaded, &city, 5).unwrap();
+    let (i, j) = city.grid.locate(250.0, 200.0).unwrap();
+    {
+        let mut c = sim.world.resource_mut::<crate::coupling::Closures>();
+        for dj in -3i64..=3 {
+            for di in -3i64..=3 {
+                let k = city
+                    .grid
+                    .index((i as i64 + di) as usize, (j as i64 + dj) as usize);
+                c.set(k, crate::coupling::blocked::FLOOD_WALK, true);
+            }
+        }
+    }
+    sim.run_to_end(|_| {}).unwrap();
+    let m = sim.world.resource::<Metrics>();
+    let near = m.stats("crowd.shelter.NEAR.occupancy_people").unwrap();
+    let far = m.stats("crowd.shelter.FAR.occupancy_people").unwrap();
+    assert_eq!(near.max, 0.0, "nobody crosses the flooded streets");
+    assert!(far.last > 0.0, "people go to the other shelter");
+}
