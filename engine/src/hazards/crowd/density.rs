@@ -31,7 +31,8 @@ pub struct Density {
 }
 
 impl Density {
-    /// Recompute from positions (m) weighted by `people_per_agent`, on `cell` m cells.
+    /// Recompute from positions (m) weighted by `people_per_agent`, on `cell` m cells
+    /// (the window is 3 × 3 cells).
     pub fn compute(&mut self, xs: &[f32], ys: &[f32], cell: f64, people_per_agent: f64) {
         self.keys.clear();
         self.keys.extend(xs.iter().zip(ys).map(|(&x, &y)| {

@@ -142,8 +142,9 @@ impl Layout {
 }
 
 /// Place `n` people of radius `r` at random in a rectangle, not overlapping each other,
-/// the people already in `agents`, or walls (walkable cells only, at least `r` from every
-/// wall). Returns the positions, or how many fitted when the area is too full.
+/// the people in `existing`, or walls (walkable cells only, at least `r` from every
+/// wall), where `accept` holds. Returns the positions, or how many fitted when the area
+/// is too full.
 #[allow(clippy::too_many_arguments)]
 pub fn scatter(
     layout: &Layout,
@@ -152,6 +153,7 @@ pub fn scatter(
     n: usize,
     r: f32,
     existing: &[(f32, f32)],
+    accept: &dyn Fn(f32, f32) -> bool,
     rng: &mut impl rand::Rng,
 ) -> Result<Vec<(f32, f32)>, usize> {
     let [x0, y0, x1, y1] = rect;
@@ -178,7 +180,7 @@ pub fn scatter(
         t += 1;
         let x = rng.random_range(x0 + r..x1 - r);
         let y = rng.random_range(y0 + r..y1 - r);
-        if !layout.walkable_at(x, y) || walls.distance(x, y) < r {
+        if !layout.walkable_at(x, y) || !accept(x, y) || walls.distance(x, y) < r {
             continue;
         }
         let (i, j) = idx(x, y);

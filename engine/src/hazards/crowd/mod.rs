@@ -697,6 +697,7 @@ fn build_venue(
             g.people as usize,
             csm.radius,
             &placed,
+            &|x, y| inside(f64::from(x), f64::from(y)),
             &mut rng,
         )
         .map_err(|fit| {
@@ -712,9 +713,6 @@ fn build_venue(
             )
         })?;
         for (x, y) in pos {
-            if !inside(f64::from(x), f64::from(y)) {
-                continue;
-            }
             let (v0, _) = spec.speeds.draw(&mut rng);
             let delay = g.premovement.as_ref().map_or(0.0, |p| p.draw(&mut rng));
             agents.push(id, x, y, v0, csm.radius, 0, (g.start_s + delay) as f32);

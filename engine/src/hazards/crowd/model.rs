@@ -19,6 +19,10 @@ use super::cells::CellList;
 use super::geometry::Walls;
 use super::navigation::{Field, NavGrid};
 
+/// Neighbours kept per person between the direction and gap passes; a denser
+/// neighbourhood falls back to a second scan.
+const NEAR_CAP: usize = 96;
+
 /// No goal: walk along +x (periodic corridor tests).
 pub const NO_GOAL: u16 = u16::MAX;
 
@@ -439,6 +443,12 @@ impl Crowd {
         let near_walls = self.walls.near(xi, yi);
         let (mut ex, mut ey) = (e0[0], e0[1]);
         let c = self.cells.cell[i];
+        // Neighbours in range, kept for the gap search: (dx, dy, distance, ℓ).
+        let mut near = [(0.0f32, 0.0f32, 0.0f32, 0.0f32); NEAR_CAP];
+        let mut count = 0usize;
+        let mut overflow = false;
+        // Beyond (ℓ + 12 D) the repulsion is below a·e⁻¹² ≈ 6·10⁻⁶ a: skip the exp.
+        let rep_cut = 12.0 * p.d;
         self.cells.for_near(c, |j| {
             if j == i {
                 return;
@@ -452,9 +462,18 @@ impl Crowd {
                 return;
             }
             let d = d2.sqrt();
-            let s = p.a * ((ri + a.r[j] - d) / p.d).exp();
-            ex -= s * dx / d;
-            ey -= s * dy / d;
+            let l = ri + a.r[j];
+            if d - l < rep_cut {
+                let s = p.a * ((l - d) / p.d).exp();
+                ex -= s * dx / d;
+                ey -= s * dy / d;
+            }
+            if count < NEAR_CAP {
+                near[count] = (dx, dy, d, l);
+                count += 1;
+            } else {
+                overflow = true;
+            }
         });
         for &k in near_walls {
             let (px, py, d) = self.walls.segs[k as usize].closest(xi, yi);
@@ -470,26 +489,34 @@ impl Crowd {
         } else {
             (e0[0], e0[1])
         };
-        // Gap to the first person in the corridor ahead.
+        // Gap to the first person in the corridor ahead (people beyond the range are
+        // farther than v0 T, where the speed is saturated anyway).
         let mut gap = f32::INFINITY;
-        self.cells.for_near(c, |j| {
-            if j == i {
-                return;
+        let mut ahead = |dx: f32, dy: f32, d: f32, l: f32| {
+            if ex * dx + ey * dy >= 0.0 && (ey * dx - ex * dy).abs() <= l {
+                gap = gap.min(d - l);
             }
-            let (dx, dy) = self.delta(i, j);
-            let along = ex * dx + ey * dy;
-            if along < 0.0 {
-                return;
+        };
+        if overflow {
+            self.cells.for_near(c, |j| {
+                if j == i {
+                    return;
+                }
+                let (dx, dy) = self.delta(i, j);
+                let d2 = dx * dx + dy * dy;
+                if d2 > range2 || d2 == 0.0 {
+                    return;
+                }
+                if !near_walls.is_empty() && self.walls.blocks(xi, yi, xi + dx, yi + dy) {
+                    return;
+                }
+                ahead(dx, dy, d2.sqrt(), ri + a.r[j]);
+            });
+        } else {
+            for &(dx, dy, d, l) in &near[..count] {
+                ahead(dx, dy, d, l);
             }
-            let l = ri + a.r[j];
-            if (ey * dx - ex * dy).abs() > l {
-                return;
-            }
-            if !near_walls.is_empty() && self.walls.blocks(xi, yi, xi + dx, yi + dy) {
-                return;
-            }
-            gap = gap.min((dx * dx + dy * dy).sqrt() - l);
-        });
+        }
         for &k in near_walls {
             gap = gap.min(wall_gap(&self.walls.segs[k as usize], xi, yi, ri, ex, ey));
         }

@@ -82,6 +82,8 @@ pub struct CrowdSim {
     closed: Vec<bool>,
     closures_version: u64,
     density: Density,
+    /// Highest density seen in the run, P/m².
+    peak_density: f64,
     places: Places,
     peak_map: Vec<f32>,
     entities: Vec<Entity>,
@@ -173,6 +175,7 @@ impl CrowdSim {
             closed: vec![false; n_cells],
             closures_version: 0,
             density: Density::default(),
+            peak_density: 0.0,
             places: Places::new(spec.place_m),
             peak_map: vec![0.0; b.map_grid.len()],
             entities: Vec::with_capacity(n_ids),
@@ -626,9 +629,12 @@ fn density_and_places(cs: &mut CrowdSim, world: &mut World, t0: f64, tick: f64) 
     let (ox, oy) = (cs.offset.0 - cs.map_grid.x0, cs.offset.1 - cs.map_grid.y0);
     let xs: Vec<f32> = a.x.iter().map(|&x| (f64::from(x) + ox) as f32).collect();
     let ys: Vec<f32> = a.y.iter().map(|&y| (f64::from(y) + oy) as f32).collect();
-    cs.density.compute(&xs, &ys, 1.0, cs.ppa);
+    // Cells of √(people per agent) m: one sampled agent in a 3 × 3-cell window never
+    // weighs more than one person in a 3 × 3 m window (1 m cells when unsampled).
+    let dcell = cs.ppa.sqrt();
+    cs.density.compute(&xs, &ys, dcell, cs.ppa);
     let g = cs.map_grid;
-    let ratio = g.cell;
+    let ratio = g.cell / dcell;
     for &((r, c), rho) in &cs.density.cells {
         let i = (f64::from(c) / ratio).floor();
         let j = (f64::from(r) / ratio).floor();
@@ -637,7 +643,8 @@ fn density_and_places(cs: &mut CrowdSim, world: &mut World, t0: f64, tick: f64) 
             cs.peak_map[k] = cs.peak_map[k].max(rho as f32);
         }
     }
-    let changes = cs.places.update(&cs.density, 1.0, t0, tick);
+    cs.peak_density = cs.peak_density.max(cs.density.max());
+    let changes = cs.places.update(&cs.density, dcell, t0, tick);
     for (tile, change, rho) in changes {
         let place = cs.place_of(tile);
         let name = place.name.clone().unwrap_or_default();
@@ -792,7 +799,7 @@ pub(crate) fn kpis(cs: &CrowdSim) -> Vec<(&'static str, f64, &'static str, &'sta
         ),
         (
             "crowd.peak_density_p_m2",
-            risk().map(|p| p.peak).fold(0.0, f64::max),
+            cs.peak_density,
             "P/m²",
             "highest density anywhere (1 m cells, 3 × 3 m window)",
         ),

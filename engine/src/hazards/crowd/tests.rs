@@ -281,3 +281,94 @@ premovement = { median_s = 60, log_sd = 0.3 }
     assert!(out.summary.kpis["crowd.people"].value > 1000.0);
     assert!(out.events.iter().any(|e| e.kind == "evacuation.ordered"));
 }
+
+/// Runs the venue and district scenarios and prints their KPIs and wall time (for the
+/// docs): `cargo test -p crucible-engine --lib scenario_report -- --ignored --nocapture`.
+#[test]
+#[ignore = "minutes long: a report run, not a check"]
+fn scenario_report() {
+    let only = std::env::var("CROWD_SCENARIO").ok();
+    let secs: Option<f64> = std::env::var("CROWD_DURATION")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    for name in ["crowd-stadium.toml", "crowd-district.toml"] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let mut loaded = load(&scenario_dir().join(name)).expect("loads");
+        if let Some(d) = secs {
+            loaded.scenario.time.duration_s = d;
+        }
+        let city = Arc::new(prepare_city(&loaded).expect("city"));
+        let t = std::time::Instant::now();
+        let out = run(&loaded, &city, loaded.scenario.seed, |_| {}).expect("runs");
+        println!("== {name}: {:.1} s wall", t.elapsed().as_secs_f64());
+        for line in out.timeseries_csv.lines().step_by(2) {
+            println!("{line}");
+        }
+        for (k, v) in &out.summary.kpis {
+            if k.starts_with("crowd.") {
+                println!("{k} = {}", v.value);
+            }
+        }
+        for v in &out.summary.standards {
+            println!("standard {v:?}");
+        }
+        for (k, n) in &out.summary.events_by_kind {
+            println!("events {k}: {n}");
+        }
+    }
+}
+
+#[test]
+fn flooded_streets_send_people_to_another_shelter() {
+    // Two shelters; the streets round NEAR are closed to walkers (FLOOD_WALK) before
+    // the order: nobody may reach it, everyone goes to FAR.
+    let text = r#"
+format = 1
+name = "t"
+seed = 5
+[time]
+duration_s = 900
+tick_s = 2
+[city]
+source = "generate"
+width_m = 500
+height_m = 400
+cell_m = 10
+[plan]
+remove_assets = ["SH-01"]
+add_assets = [
+  { id = "NEAR", kind = "shelter", x = 250, y = 200, capacity = 100000 },
+  { id = "FAR", kind = "shelter", x = 20, y = 380, capacity = 100000 },
+]
+[[hazards]]
+kind = "crowd"
+reroute_interval_s = 30
+[hazards.district]
+people_per_agent = 50
+warning_s = 0
+premovement = { median_s = 30, log_sd = 0.3 }
+"#;
+    let loaded = parse(text, "t.toml", Path::new(".")).unwrap();
+    let city = prepare_city(&loaded).unwrap();
+    let mut sim = crate::run::build(&loaded, &city, 5).unwrap();
+    let (i, j) = city.grid.locate(250.0, 200.0).unwrap();
+    {
+        let mut c = sim.world.resource_mut::<crate::coupling::Closures>();
+        for dj in -3i64..=3 {
+            for di in -3i64..=3 {
+                let k = city
+                    .grid
+                    .index((i as i64 + di) as usize, (j as i64 + dj) as usize);
+                c.set(k, crate::coupling::blocked::FLOOD_WALK, true);
+            }
+        }
+    }
+    sim.run_to_end(|_| {}).unwrap();
+    let m = sim.world.resource::<Metrics>();
+    let near = m.stats("crowd.shelter.NEAR.occupancy_people").unwrap();
+    let far = m.stats("crowd.shelter.FAR.occupancy_people").unwrap();
+    assert_eq!(near.max, 0.0, "nobody crosses the flooded streets");
+    assert!(far.last > 0.0, "people go to the other shelter");
+}
