@@ -197,6 +197,7 @@ type Directions = (f64, [f64; 8]);
 pub type Stages = [f32; 3];
 
 /// Inputs of the spread grid.
+#[derive(Debug, Clone)]
 pub struct SpreadSetup {
     pub nx: usize,
     pub ny: usize,
@@ -218,6 +219,7 @@ pub struct SpreadSetup {
 }
 
 /// The spread state: arrival times, cell status and the active front.
+#[derive(Debug, Clone)]
 pub struct Spread {
     s: SpreadSetup,
     /// Time the front reached each cell, s (infinite if not reached).
