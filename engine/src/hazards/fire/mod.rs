@@ -1952,4 +1952,25 @@ mod ignition_tests {
         let other = random_ignitions(&city, &r, duration, &RngStreams::new(12));
         assert_ne!(a, other);
     }
+
+    #[test]
+    fn a_road_piece_without_a_station_is_reported() {
+        let mut city = small_city();
+        for i in 30..36 {
+            city.road[35 * 40 + i] = RoadClass::Local;
+            city.landuse[35 * 40 + i] = LandUse::Road;
+        }
+        let spec: FireSpec = toml::from_str("").expect("defaults");
+        let (sim, _) = sim_with(city, &spec, 60.0);
+        let log = sim.world.resource::<EventLog>();
+        let e = log
+            .events()
+            .iter()
+            .find(|e| e.kind == "coverage.disconnected")
+            .expect("warned");
+        let p = e.place.as_ref().expect("a place");
+        assert_eq!(p.cell, Some([30, 35]), "where the cut-off piece begins");
+        let m = sim.world.resource::<Metrics>();
+        assert!(m.kpis()["fire.coverage_unreachable_share"].value > 0.0);
+    }
 }
