@@ -1816,3 +1816,161 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod ignition_tests {
+    use super::*;
+    use crate::city::assets::Operational;
+    use crate::city::{Building, RoadClass};
+
+    /// A 40 × 40 flat city of 10-m cells: a road along row 20, 3 × 3-cell buildings on
+    /// both sides, one fire station and one substation.
+    fn small_city() -> City {
+        let mut city = City::flat(GridSpec::new(40, 40, 10.0));
+        for i in 0..40 {
+            city.road[20 * 40 + i] = RoadClass::Collector;
+            city.landuse[20 * 40 + i] = LandUse::Road;
+        }
+        for (bx, by) in [(5usize, 16usize), (15, 16), (25, 22), (32, 22)] {
+            let id = city.buildings.len() as u32;
+            city.buildings.push(Building {
+                storeys: 4,
+                height_m: 12.0,
+                use_: BuildingUse::Residential,
+                construction: Construction::FireResistive,
+                occupants_day: 10.0,
+                occupants_night: 40.0,
+                value_yuan: 1e6,
+                footprint_m2: 900.0,
+                anchor: (by * 40 + bx) as u32,
+            });
+            for j in by..by + 3 {
+                for i in bx..bx + 3 {
+                    city.landuse[j * 40 + i] = LandUse::Building;
+                    city.building[j * 40 + i] = id;
+                }
+            }
+        }
+        city
+    }
+
+    fn sim_with(city: City, spec: &FireSpec, duration: f64) -> (Simulation, Entity) {
+        let mut sim = Simulation::new(5, 10.0, duration, 60.0);
+        let g = city.grid;
+        let mut sub = None;
+        for (id, kind, i, j, cap) in [
+            ("FS-1", AssetKind::FireStation, 2usize, 20usize, 2.0),
+            ("SUB-1", AssetKind::Substation, 20, 20, 100.0),
+        ] {
+            let (x, y) = g.center(i, j);
+            let e = sim
+                .world
+                .spawn((
+                    Asset {
+                        id: id.into(),
+                        kind,
+                        cell: g.index(i, j),
+                        x,
+                        y,
+                        capacity: cap,
+                        depends_on: vec![],
+                    },
+                    Operational(true),
+                ))
+                .id();
+            if kind == AssetKind::Substation {
+                sub = Some(e);
+            }
+        }
+        let mut city = city;
+        let (x, y) = g.center(20, 20);
+        city.assets.push(crate::city::AssetSpec {
+            id: "SUB-1".into(),
+            kind: AssetKind::Substation,
+            x,
+            y,
+            capacity: 100.0,
+            depends_on: vec![],
+        });
+        sim.world.insert_resource(city);
+        sim.add_plugin(&FirePlugin {
+            spec,
+            at: KeyPath::root().key("hazards").index(0),
+        })
+        .expect("builds");
+        (sim, sub.expect("substation"))
+    }
+
+    #[test]
+    fn a_failed_substation_starts_a_fire_when_switched_on() {
+        for p in [0.0, 1.0] {
+            let mut spec: FireSpec = toml::from_str("").expect("defaults");
+            spec.secondary.substation_failure_probability = p;
+            let (mut sim, sub) = sim_with(small_city(), &spec, 600.0);
+            sim.step().expect("tick");
+            sim.world.entity_mut(sub).insert(Operational(false));
+            while !sim.clock().finished() {
+                sim.step().expect("tick");
+            }
+            let log = sim.world.resource::<EventLog>();
+            let fires: Vec<_> = log
+                .events()
+                .iter()
+                .filter(|e| e.kind == "fire.ignited")
+                .collect();
+            if p == 0.0 {
+                assert!(fires.is_empty(), "the hook is off by default");
+            } else {
+                assert_eq!(fires.len(), 1);
+                assert!(fires[0].message.contains("substation SUB-1"));
+                assert_eq!(fires[0].t, 10.0, "in the tick the failure is seen");
+            }
+        }
+    }
+
+    #[test]
+    fn random_ignitions_follow_the_floor_area_rate() {
+        let city = small_city();
+        let r = RandomSpec {
+            rates_per_m2_year: UseRates::default(),
+            multiplier: 1e4,
+        };
+        // 4 buildings × 900 m² × 4 storeys × 9.6e-6 × 1e4 per year, over 30 days.
+        let duration = 30.0 * 86_400.0;
+        let lambda = 4.0 * 3600.0 * 9.6e-6 * 1e4 * duration / (365.25 * 86_400.0);
+        let rng = RngStreams::new(11);
+        let a = random_ignitions(&city, &r, duration, &rng);
+        let b = random_ignitions(&city, &r, duration, &rng);
+        assert_eq!(a, b, "same seed, same fires");
+        let n = a.len() as f64;
+        assert!(
+            (n - lambda).abs() < 5.0 * lambda.sqrt(),
+            "{n} fires, expected {lambda:.1}"
+        );
+        assert!(a.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert!(a.iter().all(|f| city.building[f.1 as usize] != NO_BUILDING));
+        let other = random_ignitions(&city, &r, duration, &RngStreams::new(12));
+        assert_ne!(a, other);
+    }
+
+    #[test]
+    fn a_road_piece_without_a_station_is_reported() {
+        let mut city = small_city();
+        for i in 30..36 {
+            city.road[35 * 40 + i] = RoadClass::Local;
+            city.landuse[35 * 40 + i] = LandUse::Road;
+        }
+        let spec: FireSpec = toml::from_str("").expect("defaults");
+        let (sim, _) = sim_with(city, &spec, 60.0);
+        let log = sim.world.resource::<EventLog>();
+        let e = log
+            .events()
+            .iter()
+            .find(|e| e.kind == "coverage.disconnected")
+            .expect("warned");
+        let p = e.place.as_ref().expect("a place");
+        assert_eq!(p.cell, Some([30, 35]), "where the cut-off piece begins");
+        let m = sim.world.resource::<Metrics>();
+        assert!(m.kpis()["fire.coverage_unreachable_share"].value > 0.0);
+    }
+}

@@ -223,8 +223,11 @@ pub fn dispatch_system(
         }
         let free: Vec<&(u32, Entity, u32)> =
             idle.iter().filter(|x| !taken.contains(&x.1)).collect();
+        // Search again only when the idle engines or the closures have changed since
+        // the last attempt for this incident (a fire no engine can reach would
+        // otherwise cost a full search every tick).
         let key = (free.len() as u64, version);
-        if fire.incidents[k].first_alarm && fire.incidents[k].last_try == Some(key) {
+        if fire.incidents[k].last_try == Some(key) {
             continue;
         }
         fire.incidents[k].last_try = Some(key);

@@ -168,12 +168,15 @@ impl PartialOrd for Ev {
     }
 }
 impl Ord for Ev {
-    /// Reversed (earliest first) with the cell index as tie-break, so the order of
-    /// processing — and every result — is fully determined.
+    /// Reversed (earliest first), every field a tie-break (smaller gap first), so the
+    /// order of processing — and every result — is fully determined by the events alone.
     fn cmp(&self, o: &Self) -> Ordering {
         o.t.total_cmp(&self.t)
             .then(o.cell.cmp(&self.cell))
             .then(o.src.cmp(&self.src))
+            .then(o.gap.total_cmp(&self.gap))
+            .then(o.incident.cmp(&self.incident))
+            .then(o.slow.total_cmp(&self.slow))
     }
 }
 
@@ -197,6 +200,7 @@ type Directions = (f64, [f64; 8]);
 pub type Stages = [f32; 3];
 
 /// Inputs of the spread grid.
+#[derive(Debug, Clone)]
 pub struct SpreadSetup {
     pub nx: usize,
     pub ny: usize,
@@ -218,6 +222,7 @@ pub struct SpreadSetup {
 }
 
 /// The spread state: arrival times, cell status and the active front.
+#[derive(Debug, Clone)]
 pub struct Spread {
     s: SpreadSetup,
     /// Time the front reached each cell, s (infinite if not reached).
@@ -235,6 +240,11 @@ pub struct Spread {
     pub burning: Vec<u32>,
     /// Wind (bits) → (speed, cosine of each neighbour direction to the wind).
     cache: Option<((u32, u32), Directions)>,
+    /// Seconds per metre of each building in the 8 directions, valid while
+    /// `rate_epoch[b]` equals `epoch` (bumped whenever the wind in use changes).
+    rate_cache: Vec<[f32; 8]>,
+    rate_epoch: Vec<u32>,
+    epoch: u32,
     /// Cells finalised so far (front updates), for throughput figures.
     pub updates: u64,
 }
@@ -251,6 +261,9 @@ impl Spread {
             heap: BinaryHeap::new(),
             burning: Vec::new(),
             cache: None,
+            rate_cache: vec![[0.0; 8]; s.factor.len()],
+            rate_epoch: vec![0; s.factor.len()],
+            epoch: 1,
             updates: 0,
             s,
         }
@@ -392,15 +405,22 @@ impl Spread {
         }
         let d = (speed, ks);
         self.cache = Some((key, d));
+        self.epoch = self.epoch.wrapping_add(1).max(1);
         d
     }
 
-    /// Seconds per metre in each neighbour direction for building `b`.
-    fn rates(&self, b: u32, speed: f64, ks: &[f64; 8]) -> [f64; 8] {
-        let [a, d, f] = self.s.geometry[b as usize].map(f64::from);
-        let r = hamada_ros(a, d, f, speed);
-        let x = 60.0 * f64::from(self.s.factor[b as usize]);
-        ks.map(|k| x / ros_in_direction(r, k))
+    /// Seconds per metre in each neighbour direction for building `b` (cached per
+    /// building for the wind in use).
+    fn rates(&mut self, b: u32, speed: f64, ks: &[f64; 8]) -> [f64; 8] {
+        let bu = b as usize;
+        if self.rate_epoch[bu] != self.epoch {
+            let [a, d, f] = self.s.geometry[bu].map(f64::from);
+            let r = hamada_ros(a, d, f, speed);
+            let x = 60.0 * f64::from(self.s.factor[bu]);
+            self.rate_cache[bu] = ks.map(|k| (x / ros_in_direction(r, k)) as f32);
+            self.rate_epoch[bu] = self.epoch;
+        }
+        self.rate_cache[bu].map(f64::from)
     }
 
     fn push_neighbours(&mut self, c: usize, ev: &Ev, wind: Wind<'_>) {
@@ -428,6 +448,14 @@ impl Spread {
             let nk = self.s.kind[n];
             if nk != GAP && self.status[n] != UNBURNT {
                 continue;
+            }
+            // A gap already crossed by a front from a still-burning building: the event
+            // would be dropped when popped (saves heap work on the front).
+            if nk == GAP && self.arrival[n].is_finite() {
+                let v = self.via[n];
+                if v == src as u32 || (v != NONE && self.status[v as usize] == BURNING) {
+                    continue;
+                }
             }
             let half = self.s.cell * len / 2.0;
             let mut cost = here[d] * half;
