@@ -40,6 +40,8 @@ enum Command {
     /// Run a validation suite (flood, fire, crowd, typhoon, city, or all) and write its
     /// table, report and plots.
     Validate(commands::validate::Args),
+    /// Print the figures of the last `cargo bench` as a table (and JSON with --json).
+    PerfReport(commands::perf::Args),
     /// Print the JSON Schema of the scenario format (for editors).
     Schema,
 }
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::City(a) => commands::city::run(a),
         Command::Validate(a) => commands::validate::run(a),
         Command::Batch(a) => commands::batch::run(a),
+        Command::PerfReport(a) => commands::perf::run(a),
         Command::Merge(a) => commands::batch::merge(a),
         Command::Schema => {
             println!("{}", crucible_engine::scenario::json_schema());

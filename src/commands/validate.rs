@@ -14,9 +14,13 @@ use crate::output::Staged;
 pub struct Args {
     /// Suite to run: a suite name or `all`.
     pub suite: String,
-    /// Output folder: report.md, results.csv and one plot per figure.
+    /// Output folder: validation.md, results.csv and one plot per figure.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write the report here, with image links pointing into the output folder
+    /// (how docs/validation.md is made: `--out docs/validation --doc docs/validation.md`).
+    #[arg(long)]
+    pub doc: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -86,6 +90,19 @@ pub fn run(args: Args) -> Outcome {
     }
     if let Err(e) = staged.commit() {
         return failed(e);
+    }
+    if let Some(doc) = &args.doc {
+        let base = doc.parent().unwrap_or(std::path::Path::new(""));
+        let prefix = args
+            .out
+            .strip_prefix(base)
+            .unwrap_or(&args.out)
+            .display()
+            .to_string();
+        let text = report.replace("](", &format!("]({prefix}/"));
+        if let Err(e) = std::fs::write(doc, text) {
+            return failed(e.into());
+        }
     }
     println!("report: {}", args.out.join("validation.md").display());
     if failed_n == 0 {
