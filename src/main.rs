@@ -27,8 +27,8 @@ struct Cli {
 enum Command {
     /// Run one scenario and write summary.json, timeseries.csv, events.jsonl and maps/.
     Run(commands::run::Args),
-    /// Check a scenario file (types, ranges, files it names, memory it needs) without
-    /// running it.
+    /// Check a scenario or batch file (types, ranges, files it names, memory it needs)
+    /// without running it.
     Check(commands::check::Args),
     /// Build a scenario's city and write each layer as .asc and PNG, with assets.csv.
     City(commands::city::Args),

@@ -10,11 +10,36 @@ use crate::Outcome;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scenario file (TOML).
+    /// Scenario or batch file (TOML).
     pub scenario: PathBuf,
 }
 
+/// A batch file has a top-level `[batch]` table.
+fn is_batch(path: &std::path::Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("batch"))
+}
+
 pub fn run(args: Args) -> Outcome {
+    if is_batch(&args.scenario) {
+        return match crucible_engine::batch::load(&args.scenario) {
+            Ok(b) => {
+                println!(
+                    "{}: ok — batch \"{}\" of {} runs ({} combinations × {} replicates) of {}",
+                    b.file,
+                    b.spec.name,
+                    b.total_runs(),
+                    b.combos(),
+                    b.spec.runs,
+                    b.base.file
+                );
+                Outcome::Ok
+            }
+            Err(e) => Outcome::BadInput(e.to_string()),
+        };
+    }
     // Parse and estimate first: a scenario too large for the machine is refused before
     // any grid is built.
     let loaded = match scenario::load(&args.scenario) {
