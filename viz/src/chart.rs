@@ -96,7 +96,9 @@ fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
     if chart.log_y {
         (y0, y1) = (y0 * 0.8, y1 * 1.25);
     } else {
-        let pad = ((y1 - y0) * 0.05).max(1e-9);
+        // A flat series gets a visible range around its value.
+        let flat = (y1 - y0) <= 1e-9 * y0.abs().max(y1.abs()).max(1.0);
+        let pad = if flat { (0.05 * y0.abs()).max(1.0) } else { (y1 - y0) * 0.05 };
         if y0 >= 0.0 && y0 - pad < 0.0 {
             y0 = 0.0;
         } else {
