@@ -21,7 +21,9 @@ pub struct Args {
 
 /// What a bench group's elements are.
 fn unit(group: &str) -> &'static str {
-    if group.starts_with("crowd_step") {
+    if group == "run" {
+        "runs/s"
+    } else if group.starts_with("crowd_step") {
         "agent-steps/s"
     } else if group.starts_with("crowd") {
         "elements/s"
@@ -29,7 +31,7 @@ fn unit(group: &str) -> &'static str {
         "cell-updates/s"
     } else if group.starts_with("typhoon") {
         "cell-evaluations/s"
-    } else if group.starts_with("city") {
+    } else if group.starts_with("city") || group.starts_with("compound") {
         "cells/s"
     } else {
         "elements/s"

@@ -98,7 +98,11 @@ fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
     } else {
         // A flat series gets a visible range around its value.
         let flat = (y1 - y0) <= 1e-9 * y0.abs().max(y1.abs()).max(1.0);
-        let pad = if flat { (0.05 * y0.abs()).max(1.0) } else { (y1 - y0) * 0.05 };
+        let pad = if flat {
+            (0.05 * y0.abs()).max(1.0)
+        } else {
+            (y1 - y0) * 0.05
+        };
         if y0 >= 0.0 && y0 - pad < 0.0 {
             y0 = 0.0;
         } else {
