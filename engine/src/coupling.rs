@@ -95,3 +95,54 @@ pub struct FireState(pub Vec<u8>);
 /// plugins and applied by the flood plugin as a level boundary on sea cells.
 #[derive(Resource, Debug, Clone, Copy)]
 pub struct SeaLevel(pub f64);
+
+/// Names the plugin that owns asset `Operational` flags when several could set them.
+/// The lifelines plugin inserts it; the flood and typhoon plugins then leave asset
+/// failure to it (they still compute depth and gusts, which it reads).
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct AssetFailureOwner(pub &'static str);
+
+/// Switches for the couplings between hazards (`[couplings]` in a scenario; all on by
+/// default). Each plugin that implements a coupling reads its switch.
+#[derive(
+    Resource,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields, default)]
+pub struct Couplings {
+    /// Fire spread reads the typhoon's `SurfaceWind`.
+    pub wind_fire: bool,
+    /// Flooded roads (`FLOOD_VEHICLE`) close routes for fire engines.
+    pub flood_roads: bool,
+    /// Flood depth slows and stops walkers (`FLOOD_WALK`, `WaterDepth`).
+    pub flood_walk: bool,
+    /// A pump station without power stops pumping.
+    pub power_pumps: bool,
+    /// A metro entrance without power closes.
+    pub power_metro: bool,
+    /// A hospital without grid power runs on generators, then fails.
+    pub power_hospitals: bool,
+    /// Burning cells (`FIRE`) block pedestrian routes.
+    pub fire_routes: bool,
+}
+
+impl Default for Couplings {
+    fn default() -> Self {
+        Self {
+            wind_fire: true,
+            flood_roads: true,
+            flood_walk: true,
+            power_pumps: true,
+            power_metro: true,
+            power_hospitals: true,
+            fire_routes: true,
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod coupling;
 pub mod events;
 pub mod grid;
 pub mod hazards;
+pub mod indicators;
 pub mod memory;
 pub mod metrics;
 pub mod rng;

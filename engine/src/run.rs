@@ -208,6 +208,7 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
         s.outputs.metrics_interval_s,
     );
     sim.world.insert_resource(city.clone());
+    sim.world.insert_resource(s.couplings);
     build_city(&mut sim, city, s.population.daytime);
     for (k, h) in s.hazards.iter().enumerate() {
         let at = KeyPath::root().key("hazards").index(k);
@@ -264,6 +265,10 @@ fn finish(loaded: &LoadedScenario, mut sim: Simulation, seed: u64) -> RunOutput 
         .remove_resource::<MapOutputs>()
         .unwrap_or_default()
         .0;
+    // After every plugin's finish systems: the plan's indicators read their KPIs.
+    sim.world.resource_scope::<Metrics, _>(|world, mut m| {
+        crate::indicators::compute(&s.indicators, world.resource::<City>(), &mut m)
+    });
     let metrics = sim.world.resource::<Metrics>();
     let mut events_by_kind = BTreeMap::new();
     for e in &events {

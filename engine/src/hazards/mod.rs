@@ -5,6 +5,7 @@ pub mod crowd;
 pub mod design_storm;
 pub mod fire;
 pub mod flood;
+pub mod lifelines;
 pub mod typhoon;
 pub mod wind;
 
@@ -30,6 +31,8 @@ pub enum HazardSpec {
     Fire(Box<fire::FireSpec>),
     /// Overland flow with drainage, boundaries and flood impacts.
     Flood(Box<flood::FloodSpec>),
+    /// Lifeline network: fragility, dependencies, cascades and repair crews.
+    Lifelines(Box<lifelines::LifelinesSpec>),
 }
 
 impl HazardSpec {
@@ -42,6 +45,7 @@ impl HazardSpec {
             Self::Crowd(s) => s.check(at),
             Self::Fire(s) => s.check(at),
             Self::Flood(s) => s.check(at),
+            Self::Lifelines(s) => s.check(at),
         }
     }
 
@@ -54,6 +58,7 @@ impl HazardSpec {
             Self::Crowd(_) => crowd::BYTES_PER_CELL,
             Self::Fire(_) => fire::BYTES_PER_CELL,
             Self::Flood(_) => flood::BYTES_PER_CELL,
+            Self::Lifelines(_) => lifelines::BYTES_PER_CELL,
         }
     }
 
@@ -71,6 +76,7 @@ impl HazardSpec {
             Self::Crowd(s) => Box::new(crowd::CrowdPlugin { spec: s, loaded }),
             Self::Fire(s) => Box::new(fire::FirePlugin { spec: s, at }),
             Self::Flood(s) => Box::new(flood::FloodPlugin::new(s, at, loaded)),
+            Self::Lifelines(s) => Box::new(lifelines::LifelinesPlugin { spec: s, at }),
         }
     }
 }

@@ -55,6 +55,12 @@ pub struct Scenario {
     pub standards: Vec<Standard>,
     #[serde(default)]
     pub outputs: OutputSpec,
+    /// Switches for the couplings between hazards (all on by default).
+    #[serde(default)]
+    pub couplings: crate::coupling::Couplings,
+    /// Inputs of the plan's indicators (GDP, population, annual frequency).
+    #[serde(default)]
+    pub indicators: crate::indicators::IndicatorSpec,
 }
 
 /// Simulated time.

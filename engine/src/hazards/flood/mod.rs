@@ -925,6 +925,7 @@ fn flood_step(
 }
 
 /// Phase::Impacts: closures, damage, asset failures, exposure, gauges.
+#[allow(clippy::too_many_arguments)]
 fn flood_impacts(
     mut st: ResMut<FloodState>,
     clock: Res<SimClock>,
@@ -933,6 +934,7 @@ fn flood_impacts(
     mut metrics: ResMut<Metrics>,
     mut assets: Query<(&Asset, &mut Operational)>,
     city: Res<City>,
+    owner: Option<Res<crate::coupling::AssetFailureOwner>>,
 ) {
     let st = &mut *st;
     let t = clock.t_end();
@@ -1086,8 +1088,9 @@ fn flood_impacts(
             .with("people", danger_new.round())
             .with("hazard_rating", hr);
     }
-    // Assets: fail when the water at their door is over their limit.
-    for (a, mut op) in &mut assets {
+    // Assets: fail when the water at their door is over their limit — unless another
+    // plugin (lifelines) owns asset failure.
+    for (a, mut op) in assets.iter_mut().filter(|_| owner.is_none()) {
         if st.failed.contains(&a.id) {
             continue;
         }

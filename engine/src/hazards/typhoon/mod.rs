@@ -1403,7 +1403,12 @@ fn wind_damage(
     city: Res<City>,
     mut assets: Query<(&Asset, &mut Operational)>,
     mut log: ResMut<EventLog>,
+    owner: Option<Res<crate::coupling::AssetFailureOwner>>,
 ) {
+    // The lifelines plugin, when present, owns asset failure (its own wind fragility).
+    if owner.is_some() {
+        return;
+    }
     let st = &mut *st;
     let mut failed: Vec<(String, f64, f64, f64, f64, AssetKind)> = Vec::new();
     for (a, mut op) in &mut assets {

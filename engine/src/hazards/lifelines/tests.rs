@@ -1,0 +1,183 @@
+use std::path::Path;
+use std::sync::Arc;
+
+use super::*;
+use crate::events::Event;
+use crate::run::{RunOutput, prepare_city, run};
+use crate::scenario::parse;
+
+fn run_text(text: &str) -> RunOutput {
+    let loaded = parse(text, "test.toml", Path::new(".")).expect("scenario parses");
+    let city = Arc::new(prepare_city(&loaded).expect("city"));
+    run(&loaded, &city, loaded.scenario.seed, |_| {}).expect("run finishes")
+}
+
+fn find<'a>(events: &'a [Event], kind: &str, name: &str) -> Option<&'a Event> {
+    events.iter().find(|e| {
+        e.source == "lifelines"
+            && e.kind == kind
+            && e.place.as_ref().and_then(|p| p.name.as_deref()) == Some(name)
+    })
+}
+
+const SMALL: &str = r#"
+format = 1
+name = "cascade"
+seed = 3
+[time]
+duration_s = 14400
+tick_s = 60
+[city]
+source = "generate"
+width_m = 1000
+height_m = 1000
+cell_m = 20
+[[assets]]
+id = "S1"
+kind = "substation"
+x = 500
+y = 700
+capacity = 20000
+[[assets]]
+id = "P1"
+kind = "pump_station"
+x = 300
+y = 700
+capacity = 5
+depends_on = ["S1"]
+[[assets]]
+id = "H1"
+kind = "hospital"
+x = 700
+y = 700
+depends_on = ["S1"]
+[[hazards]]
+kind = "lifelines"
+fragility = []
+crews = 1
+hospital_backup_h = 1.0
+propagation_delay_s = 120
+restoration = [{ kind = "substation", mean_h = 2.0, sd_h = 0.0, source = "test" }]
+failures = [{ asset = "S1", t_s = 600, cause = "equipment fault" }]
+"#;
+
+/// A substation fault cascades to its pump (after the propagation delay) and its
+/// hospital (generators, then exhaustion), a crew repairs it and everything comes back.
+#[test]
+fn substation_fault_cascades_and_is_repaired() {
+    let out = run_text(SMALL);
+    let ev = &out.events;
+    let s_fail = find(ev, "asset.failed", "S1").expect("substation fails");
+    assert_eq!(
+        s_fail.t, 660.0,
+        "failure at the end of the tick containing 600 s"
+    );
+    assert!(find(ev, "power.lost", "S1").is_some());
+    let p_fail = find(ev, "asset.failed", "P1").expect("pump loses power");
+    assert!(p_fail.t - s_fail.t >= 120.0, "propagation delay respected");
+    assert!(
+        p_fail.message.contains("dependency: S1"),
+        "{:?}",
+        p_fail.message
+    );
+    let backup = find(ev, "hospital.on_backup", "H1").expect("hospital on generators");
+    assert_eq!(backup.t, s_fail.t);
+    let exhausted = find(ev, "hospital.backup_exhausted", "H1").expect("fuel runs out");
+    assert!((exhausted.t - backup.t - 3600.0).abs() <= 60.0);
+    let restored = find(ev, "asset.restored", "S1").expect("substation repaired");
+    // 2 h of repairs plus the drive from the centre (≤ 1 km at 8.33 m/s).
+    let dt = restored.t - s_fail.t;
+    assert!((7200.0..7200.0 + 300.0).contains(&dt), "{dt}");
+    assert!(find(ev, "asset.restored", "P1").is_some_and(|e| e.t >= restored.t));
+    assert!(find(ev, "asset.restored", "H1").is_some());
+    let k = &out.summary.kpis;
+    // 20 000 customers for ~2 h.
+    let ch = k["lifelines.customer_hours_lost"].value;
+    assert!((38_000.0..44_000.0).contains(&ch), "{ch}");
+    assert!(k["indicator.customer_hours_without_power"].value == ch);
+    // Events in time order.
+    assert!(ev.windows(2).all(|w| w[0].t <= w[1].t));
+}
+
+/// Switching the power → pumps coupling off keeps the pump running.
+#[test]
+fn power_pump_coupling_switch() {
+    let text = format!("{SMALL}\n[couplings]\npower_pumps = false\n");
+    let out = run_text(&text);
+    assert!(find(&out.events, "asset.failed", "S1").is_some());
+    assert!(find(&out.events, "asset.failed", "P1").is_none());
+    assert!(find(&out.events, "hospital.on_backup", "H1").is_some());
+}
+
+/// One capacity draw per asset and hazard: reproducible, lognormal around the median.
+#[test]
+fn fragility_draws_are_reproducible_and_lognormal() {
+    let spec: LifelinesSpec = toml::from_str("").unwrap();
+    let rng = RngStreams::new(11);
+    let n = 4000;
+    let caps: Vec<f64> = (0..n)
+        .map(|k| fragility_capacity(&spec, &rng, AssetKind::Substation, Intensity::Wind, k))
+        .collect();
+    let again = fragility_capacity(&spec, &rng, AssetKind::Substation, Intensity::Wind, 17);
+    assert_eq!(caps[17], again);
+    // P(capacity ≤ median) = 0.5 and P(capacity ≤ median·e^β) = Φ(1) = 0.841.
+    let below = |x: f64| caps.iter().filter(|&&c| c <= x).count() as f64 / n as f64;
+    assert!((below(45.0) - 0.5).abs() < 0.03, "{}", below(45.0));
+    assert!((below(45.0 * 0.3f64.exp()) - 0.841).abs() < 0.03);
+    // Kinds without a curve never fail from that hazard.
+    let c = fragility_capacity(&spec, &rng, AssetKind::Hospital, Intensity::Wind, 0);
+    assert!(c.is_infinite());
+}
+
+/// A bad asset id in `failures` is an error naming the key.
+#[test]
+fn unknown_failure_asset_is_an_error() {
+    let text = SMALL.replace("asset = \"S1\", t_s", "asset = \"NOPE\", t_s");
+    let loaded = parse(&text, "test.toml", Path::new(".")).unwrap();
+    let city = Arc::new(prepare_city(&loaded).unwrap());
+    let Err(e) = run(&loaded, &city, 1, |_| {}) else {
+        panic!("should fail")
+    };
+    let msg = e.to_string();
+    assert!(msg.contains("NOPE") && msg.contains("failures"), "{msg}");
+}
+
+/// Failing the substation that feeds the pump stations stops them, and more ground
+/// floods than with the same storm and seed without the failure.
+#[test]
+fn substation_failure_stops_pumps_and_flooding_grows() {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/flood-example.toml"),
+    )
+    .unwrap();
+    // The pumps' substation in the generated city.
+    let loaded = parse(&base, "flood-example.toml", Path::new(".")).unwrap();
+    let city = prepare_city(&loaded).unwrap();
+    let pump = city
+        .assets
+        .iter()
+        .find(|a| a.kind == AssetKind::PumpStation)
+        .expect("a pump station");
+    let sub = pump.depends_on[0].clone();
+    let with = |failures: &str| {
+        let text = format!(
+            "{base}\n[[hazards]]\nkind = \"lifelines\"\nfragility = []\nfailures = [{failures}]\n"
+        );
+        run_text(&text)
+    };
+    let normal = with("");
+    let failed = with(&format!("{{ asset = \"{sub}\", t_s = 0 }}"));
+    let stopped = find(&failed.events, "asset.failed", &pump.id).expect("pump stops");
+    assert!(stopped.message.contains(&sub));
+    let area = |o: &RunOutput| o.summary.metrics["flood.flooded_area_m2"].max;
+    let vol = |o: &RunOutput| o.summary.kpis["flood.drained_total_m3"].value;
+    eprintln!(
+        "flooded area {} → {} m²; drained {} → {} m³",
+        area(&normal),
+        area(&failed),
+        vol(&normal),
+        vol(&failed)
+    );
+    assert!(vol(&failed) < vol(&normal));
+    assert!(area(&failed) > area(&normal));
+}
