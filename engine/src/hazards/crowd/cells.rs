@@ -21,6 +21,12 @@ pub struct CellList {
     pub order: Vec<u32>,
     /// Bucket of each agent.
     pub cell: Vec<u32>,
+    /// Sparse mode (far more buckets than agents, e.g. a few thousand walkers over a
+    /// whole district): `order` is sorted by (bucket, index) and `sorted` holds each
+    /// entry's bucket, so a run of buckets is found by binary search instead of a
+    /// counting sort that would clear millions of buckets every step.
+    sparse: bool,
+    sorted: Vec<u32>,
 }
 
 impl CellList {
@@ -48,9 +54,11 @@ impl CellList {
             ny,
             periodic_x,
             reach,
-            start: vec![0; nx * ny + 1],
+            start: Vec::new(),
             order: Vec::new(),
             cell: Vec::new(),
+            sparse: true,
+            sorted: Vec::new(),
         }
     }
 
@@ -68,23 +76,52 @@ impl CellList {
         let n = xs.len();
         self.cell.resize(n, 0);
         self.order.resize(n, 0);
-        self.start.iter_mut().for_each(|s| *s = 0);
         for k in 0..n {
             let (i, j) = self.coords(xs[k], ys[k]);
-            let c = (j * self.nx + i) as u32;
-            self.cell[k] = c;
-            self.start[c as usize + 1] += 1;
+            self.cell[k] = (j * self.nx + i) as u32;
         }
-        for c in 0..self.nx * self.ny {
+        let buckets = self.nx * self.ny;
+        self.sparse = buckets > 8 * n + 4096;
+        if self.sparse {
+            // (bucket, index) order: a pure function of the positions.
+            for (k, o) in self.order.iter_mut().enumerate() {
+                *o = k as u32;
+            }
+            let cell = &self.cell;
+            self.order.sort_unstable_by_key(|&k| (cell[k as usize], k));
+            self.sorted.clear();
+            self.sorted.extend(self.order.iter().map(|&k| cell[k as usize]));
+            return;
+        }
+        self.start.resize(buckets + 1, 0);
+        self.start.iter_mut().for_each(|s| *s = 0);
+        for k in 0..n {
+            self.start[self.cell[k] as usize + 1] += 1;
+        }
+        for c in 0..buckets {
             self.start[c + 1] += self.start[c];
         }
         // Scatter with a running cursor per bucket, reusing `start` shifted by one.
-        let mut cursor: Vec<u32> = self.start[..self.nx * self.ny].to_vec();
+        let mut cursor: Vec<u32> = self.start[..buckets].to_vec();
         for k in 0..n {
             let c = self.cell[k] as usize;
             self.order[cursor[c] as usize] = k as u32;
             cursor[c] += 1;
         }
+    }
+
+    /// The agents of buckets `b0..=b1` (one row) as a slice of `order`.
+    #[inline]
+    fn run(&self, b0: usize, b1: usize) -> &[u32] {
+        let (lo, hi) = if self.sparse {
+            (
+                self.sorted.partition_point(|&c| (c as usize) < b0),
+                self.sorted.partition_point(|&c| (c as usize) <= b1),
+            )
+        } else {
+            (self.start[b0] as usize, self.start[b1 + 1] as usize)
+        };
+        &self.order[lo..hi]
     }
 
     /// Calls `f(j)` for every agent in the (2 reach + 1)² buckets around bucket `c`
@@ -100,7 +137,7 @@ impl CellList {
             if self.periodic_x && self.nx > 2 * r {
                 for d in 0..=2 * r {
                     let b = row + (ci + self.nx - r + d) % self.nx;
-                    for &k in &self.order[self.start[b] as usize..self.start[b + 1] as usize] {
+                    for &k in self.run(b, b) {
                         f(k as usize);
                     }
                 }
@@ -108,7 +145,7 @@ impl CellList {
                 let i0 = ci.saturating_sub(r);
                 let i1 = (ci + r).min(self.nx - 1);
                 let (b0, b1) = (row + i0, row + i1);
-                for &k in &self.order[self.start[b0] as usize..self.start[b1 + 1] as usize] {
+                for &k in self.run(b0, b1) {
                     f(k as usize);
                 }
             }
@@ -116,7 +153,7 @@ impl CellList {
     }
 
     pub fn bytes(&self) -> usize {
-        (self.start.len() + self.order.len() + self.cell.len()) * 4
+        (self.start.len() + self.order.len() + self.cell.len() + self.sorted.len()) * 4
     }
 }
 
