@@ -158,6 +158,8 @@ pub struct Candidate {
 /// Soft limit on the MSEL length: windows widen until it holds (HSEEP MSELs for a
 /// half-day functional exercise typically carry tens of injects).
 pub const MAX_INJECTS: usize = 40;
+/// Shortest merge window, s: closures or alerts within 10 min are one report to players.
+pub const MIN_WINDOW_S: f64 = 600.0;
 /// Situation maps per exercise (the most severe injects).
 pub const MAX_MAPS: usize = 8;
 
@@ -350,7 +352,7 @@ pub fn build_exercise(
         .collect();
     // Widen the merge window until the MSEL is readable; named places (assets,
     // shelters) stay separate unless even the widest window is too long.
-    let mut window = (duration / 24.0).max(60.0);
+    let mut window = (duration / 24.0).max(MIN_WINDOW_S).min(duration.max(1.0));
     let mut per_place = true;
     let groups = loop {
         let g = group(&mapped, window, per_place);
@@ -745,7 +747,13 @@ pub fn evaluation_md(ex: &Exercise, tpl: &Templates) -> String {
         let mut sv = BTreeMap::new();
         sv.insert("id".to_owned(), s.id.clone());
         sv.insert("metric".to_owned(), s.metric.clone());
-        sv.insert("value".to_owned(), num(s.value));
+        // Full precision: a verdict must not read "1.00 → FAIL".
+        let value = if s.value.fract() == 0.0 {
+            num(s.value)
+        } else {
+            format!("{:.4}", s.value)
+        };
+        sv.insert("value".to_owned(), value);
         sv.insert("op".to_owned(), op_text(s.op));
         sv.insert("threshold".to_owned(), num(s.threshold));
         sv.insert("source".to_owned(), s.source.clone());
