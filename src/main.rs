@@ -37,6 +37,8 @@ enum Command {
     Batch(commands::batch::Args),
     /// Combine the folders of a sharded batch into what the unsharded batch writes.
     Merge(commands::batch::MergeArgs),
+    /// Turn a scenario run into a drill package: MSEL, situation, evaluation sheet, maps.
+    Drill(commands::drill::Args),
     /// Run a validation suite (flood, fire, crowd, typhoon, city, or all) and write its
     /// table, report and plots.
     Validate(commands::validate::Args),
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Batch(a) => commands::batch::run(a),
         Command::PerfReport(a) => commands::perf::run(a),
         Command::Merge(a) => commands::batch::merge(a),
+        Command::Drill(a) => commands::drill::run(a),
         Command::Schema => {
             println!("{}", crucible_engine::scenario::json_schema());
             Outcome::Ok

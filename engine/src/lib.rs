@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod city;
 pub mod coupling;
+pub mod drill;
 pub mod events;
 pub mod grid;
 pub mod hazards;

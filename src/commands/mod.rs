@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod check;
 pub mod city;
+pub mod drill;
 pub mod perf;
 pub mod run;
 pub mod validate;

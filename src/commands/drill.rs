@@ -1,0 +1,334 @@
+//! `crucible drill`: turn a scenario run into an exercise package (MSEL, situation,
+//! objectives and evaluation sheet, situation maps). See docs/drills.md.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use crucible_engine::city::City;
+use crucible_engine::coupling::{FireState, WaterDepth};
+use crucible_engine::drill::rules::Field;
+use crucible_engine::drill::{
+    self, Candidate, ClockOptions, DIFFICULTIES, Exercise, Selection, Templates,
+};
+use crucible_engine::grid::{Palette, Raster, RasterKind};
+use crucible_engine::rng::child_seed;
+use crucible_engine::run::{RunError, RunOutput, run as run_scenario};
+use crucible_engine::scenario::LoadedScenario;
+use rayon::prelude::*;
+
+use super::{failed, load_with_city};
+use crate::Outcome;
+use crate::output::Staged;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output folder (created; files in it are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed: of the run itself, or with --difficulty of the internal batch
+    /// (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Choose a seed whose outcome falls in this severity band: easy, standard or severe
+    /// (terciles of an internal batch).
+    #[arg(long)]
+    pub difficulty: Option<String>,
+    /// Language of the text: en or zh.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// Write this many exercises of similar severity (DIR/variant-1, …); implies
+    /// --difficulty standard unless another is given.
+    #[arg(long, default_value_t = 1)]
+    pub variants: u32,
+    /// Folder with <lang>.toml text templates replacing the built-in ones.
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// Exercise clock at scenario start (HH:MM).
+    #[arg(long, default_value = "09:00")]
+    pub start: String,
+    /// Exercise length the scenario is compressed into, hours (never faster than
+    /// real time).
+    #[arg(long, default_value_t = 4.0)]
+    pub drill_hours: f64,
+    /// Runs in the internal batch for --difficulty (at least 3 per variant).
+    #[arg(long, default_value_t = 12)]
+    pub batch: u32,
+}
+
+/// The checked options.
+struct Opts {
+    difficulty: Option<String>,
+    variants: usize,
+    tpl: Templates,
+    start_min: u32,
+}
+
+fn check(a: &Args) -> Result<Opts, String> {
+    if a.variants == 0 {
+        return Err("--variants must be at least 1".into());
+    }
+    if let Some(d) = &a.difficulty
+        && !DIFFICULTIES.contains(&d.as_str())
+    {
+        return Err(format!(
+            "--difficulty: unknown difficulty `{d}`; expected one of: {}",
+            DIFFICULTIES.join(", ")
+        ));
+    }
+    if !drill::templates::LANGS.contains(&a.lang.as_str()) && a.templates.is_none() {
+        return Err(format!(
+            "--lang: no built-in templates for `{}`; expected one of: {} (or give --templates DIR)",
+            a.lang,
+            drill::templates::LANGS.join(", ")
+        ));
+    }
+    if !(a.drill_hours.is_finite() && a.drill_hours > 0.0) {
+        return Err("--drill-hours must be a positive number".into());
+    }
+    if a.batch < 3 {
+        return Err("--batch must be at least 3 (one run per tercile)".into());
+    }
+    let tpl = match &a.templates {
+        Some(dir) => Templates::from_dir(dir, &a.lang)?,
+        None => Templates::builtin(&a.lang)?,
+    };
+    let start_min = drill::parse_clock(&a.start).map_err(|e| format!("--start: {e}"))?;
+    let difficulty = a
+        .difficulty
+        .clone()
+        .or_else(|| (a.variants > 1).then(|| "standard".to_owned()));
+    Ok(Opts {
+        difficulty,
+        variants: a.variants as usize,
+        tpl,
+        start_min,
+    })
+}
+
+fn run_one(loaded: &LoadedScenario, city: &Arc<City>, seed: u64) -> Result<RunOutput, Outcome> {
+    run_scenario(loaded, city, seed, |_| {}).map_err(|e| match e {
+        RunError::Input(e) => Outcome::BadInput(e.to_string()),
+        e @ RunError::Failed { .. } => {
+            Outcome::Failed(format!("{} (seed {seed}): {e}", loaded.file))
+        }
+    })
+}
+
+pub fn run(args: Args) -> Outcome {
+    let opts = match check(&args) {
+        Ok(o) => o,
+        Err(m) => return Outcome::BadInput(m),
+    };
+    let (loaded, city) = match load_with_city(&args.scenario) {
+        Ok(x) => x,
+        Err(o) => return o,
+    };
+    let city = Arc::new(city);
+    let seed = args.seed.unwrap_or(loaded.scenario.seed);
+    let clock = ClockOptions::fit(
+        loaded.scenario.time.duration_s,
+        opts.start_min,
+        args.drill_hours,
+    );
+    // (seed, run, selection) per package.
+    let mut packages: Vec<(u64, RunOutput, Option<Selection>, Option<f64>)> = Vec::new();
+    match &opts.difficulty {
+        None => match run_one(&loaded, &city, seed) {
+            Ok(out) => packages.push((seed, out, None, None)),
+            Err(o) => return o,
+        },
+        Some(d) => {
+            let n = (args.batch as usize).max(3 * opts.variants);
+            let seeds: Vec<u64> = (0..n as u64).map(|i| child_seed(seed, i)).collect();
+            let runs: Vec<Result<RunOutput, Outcome>> = seeds
+                .par_iter()
+                .map(|&s| run_one(&loaded, &city, s))
+                .collect();
+            let mut outs = Vec::with_capacity(n);
+            for r in runs {
+                match r {
+                    Ok(o) => outs.push(Some(o)),
+                    Err(o) => return o,
+                }
+            }
+            let mut cands: Vec<Candidate> = outs
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    drill::components(i as u64, seeds[i], &o.as_ref().expect("run").summary)
+                })
+                .collect();
+            drill::score(&mut cands);
+            let (band, picks) = match drill::choose(&cands, d, opts.variants) {
+                Ok(x) => x,
+                Err(m) => return Outcome::BadInput(m),
+            };
+            for &p in &picks {
+                let c = &cands[p];
+                let reason = format!(
+                    "seed {} (batch run {}) has severity score {:.3}, inside the {d} band \
+                     [{:.3}, {:.3}] of {n} runs (deaths {:.2}, loss {:.0} yuan, people exposed \
+                     {:.0}, standards failed {}), closest to the band's median",
+                    c.seed,
+                    c.index,
+                    c.score,
+                    band[0],
+                    band[1],
+                    c.deaths,
+                    c.loss_yuan,
+                    c.people_exposed,
+                    c.standards_failed
+                );
+                println!("{d}: {reason}");
+                let sel = Selection {
+                    difficulty: d.clone(),
+                    batch_seed: seed,
+                    candidates: cands.clone(),
+                    band,
+                    chosen_seed: c.seed,
+                    reason,
+                };
+                let out = outs[p].take().expect("each run is picked once");
+                packages.push((c.seed, out, Some(sel), Some(c.score)));
+            }
+        }
+    }
+    let multi = packages.len() > 1;
+    for (k, (s, out, sel, score)) in packages.into_iter().enumerate() {
+        let dir = if multi {
+            args.out.join(format!("variant-{}", k + 1))
+        } else {
+            args.out.clone()
+        };
+        let mut ex = drill::build_exercise(
+            &out.events,
+            &out.summary,
+            &loaded.scenario,
+            &opts.tpl,
+            &clock,
+        );
+        ex.selection = sel;
+        ex.severity_score = score;
+        if let Err(e) = write_package(&dir, &loaded, &city, s, &out, &ex, &opts.tpl) {
+            return failed(e);
+        }
+        println!(
+            "{}: seed {s}, {} injects, {} objectives → {}",
+            ex.scenario,
+            ex.injects.len(),
+            ex.objectives.len(),
+            dir.display()
+        );
+    }
+    Outcome::Ok
+}
+
+fn write_package(
+    dir: &Path,
+    loaded: &LoadedScenario,
+    city: &Arc<City>,
+    seed: u64,
+    out: &RunOutput,
+    ex: &Exercise,
+    tpl: &Templates,
+) -> Result<()> {
+    let staged = Staged::new(dir)?;
+    staged.write("msel.csv", drill::msel_csv(ex, tpl))?;
+    staged.write("msel.md", drill::msel_md(ex, tpl))?;
+    staged.write(
+        "situation.md",
+        drill::situation_md(ex, tpl, &loaded.scenario, &out.summary),
+    )?;
+    staged.write("evaluation.md", drill::evaluation_md(ex, tpl))?;
+    staged.write("exercise.json", serde_json::to_string_pretty(ex)? + "\n")?;
+    draw_maps(&staged, loaded, city, seed, ex)?;
+    staged.commit()
+}
+
+/// Re-run the same seed step by step and draw the field of each mapped inject at its
+/// time (the state after the tick in which its first event happened).
+fn draw_maps(
+    staged: &Staged,
+    loaded: &LoadedScenario,
+    city: &Arc<City>,
+    seed: u64,
+    ex: &Exercise,
+) -> Result<()> {
+    let mut wanted: Vec<&drill::Inject> = ex.injects.iter().filter(|i| i.map.is_some()).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    wanted.sort_by(|a, b| a.t_s.total_cmp(&b.t_s).then(a.number.cmp(&b.number)));
+    let mut sim = crucible_engine::run::build(loaded, city, seed)
+        .with_context(|| format!("cannot rebuild {} for the maps", loaded.file))?;
+    for i in wanted {
+        while !sim.clock().finished() && sim.clock().t() <= i.t_s {
+            sim.step()
+                .map_err(|m| anyhow::anyhow!("re-run for the maps failed: {m}"))?;
+        }
+        let (data, title, unit, kind) = match i.field {
+            Field::Water => {
+                let d = sim.world.get_resource::<WaterDepth>();
+                let data: Vec<f32> = match d {
+                    Some(w) => {
+                        w.0.iter()
+                            .map(|&h| if h >= 0.01 { h } else { f32::NAN })
+                            .collect()
+                    }
+                    None => vec![f32::NAN; city.grid.len()],
+                };
+                (
+                    data,
+                    "water depth",
+                    "m",
+                    RasterKind::Continuous {
+                        palette: Palette::Water,
+                    },
+                )
+            }
+            Field::Fire => {
+                let f = sim.world.get_resource::<FireState>();
+                let data: Vec<f32> = match f {
+                    Some(s) => {
+                        s.0.iter()
+                            .map(|&v| if v == 0 { f32::NAN } else { f32::from(v) })
+                            .collect()
+                    }
+                    None => vec![f32::NAN; city.grid.len()],
+                };
+                (
+                    data,
+                    "fire",
+                    "",
+                    RasterKind::Categorical {
+                        classes: vec![
+                            ("unburnt".into(), [200, 200, 200]),
+                            ("burning".into(), [230, 40, 20]),
+                            ("burnt".into(), [60, 30, 30]),
+                            ("extinguished".into(), [70, 110, 220]),
+                        ],
+                    },
+                )
+            }
+            Field::None => continue,
+        };
+        let rel = i.map.as_deref().expect("filtered");
+        let raster = Raster {
+            name: format!("inject-{:02}", i.number),
+            // Map fonts cover Latin text only: titles stay language-neutral.
+            title: format!(
+                "#{} {} ({}): {title}",
+                i.number, i.exercise_time, i.scenario_time
+            ),
+            unit: unit.into(),
+            grid: city.grid,
+            data,
+            kind,
+        };
+        crate::maps::render_raster(&raster, city, &staged.path(rel)?)?;
+    }
+    Ok(())
+}
