@@ -217,7 +217,8 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
     }
     let metrics = sim.world.resource::<Metrics>();
     for (k, st) in s.standards.iter().enumerate() {
-        if !metrics.knows(&st.metric) {
+        // Indicators are computed after the finish schedule (engine/src/indicators.rs).
+        if !metrics.knows(&st.metric) && !st.metric.starts_with("indicator.") {
             let mut names: Vec<&str> = metrics.defs().iter().map(|d| d.name.as_str()).collect();
             names.extend(metrics.kpis().keys().map(String::as_str));
             return Err(loaded.error_at(

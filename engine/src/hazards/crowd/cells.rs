@@ -90,7 +90,8 @@ impl CellList {
             let cell = &self.cell;
             self.order.sort_unstable_by_key(|&k| (cell[k as usize], k));
             self.sorted.clear();
-            self.sorted.extend(self.order.iter().map(|&k| cell[k as usize]));
+            self.sorted
+                .extend(self.order.iter().map(|&k| cell[k as usize]));
             return;
         }
         self.start.resize(buckets + 1, 0);
