@@ -195,3 +195,52 @@ fn missing_scenario_file_is_bad_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/file.toml"));
 }
+
+/// The compound scenario: identical outputs for 1 and 2 threads, events from every hazard
+/// and from the lifeline cascade in time order, and the plan's indicators in the summary.
+#[test]
+fn compound_scenario_is_deterministic_and_shows_every_hazard() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = root().join("scenarios/typhoon-compound.toml");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run_into(&scenario, &a, "1");
+    run_into(&scenario, &b, "2");
+    for f in PURE_OUTPUTS {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between 1 and 2 threads"
+        );
+    }
+    let events = std::fs::read_to_string(a.join("events.jsonl")).unwrap();
+    let parsed: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for source in ["typhoon", "flood", "fire", "crowd", "lifelines"] {
+        assert!(
+            parsed.iter().any(|e| e["source"] == source),
+            "no {source} event"
+        );
+    }
+    assert!(
+        parsed.iter().any(|e| e["kind"] == "asset.failed"),
+        "no asset failure in the cascade"
+    );
+    assert!(
+        parsed
+            .windows(2)
+            .all(|w| w[0]["t"].as_f64() <= w[1]["t"].as_f64()),
+        "events out of time order"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
+    for k in [
+        "indicator.disaster_deaths_per_million",
+        "indicator.fire_deaths_per_100k",
+        "indicator.direct_loss_share_gdp_pct",
+        "indicator.customer_hours_without_power",
+        "indicator.shelter_demand_to_capacity",
+    ] {
+        assert!(summary["kpis"][k]["value"].is_number(), "{k} missing");
+    }
+}
