@@ -5,8 +5,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crucible_engine::hazards::typhoon::track::StormState;
-use crucible_engine::hazards::typhoon::validation::default_params;
-use crucible_engine::hazards::typhoon::wind::{WindModel, evaluate_grid};
+use crucible_engine::hazards::typhoon::wind::{WindModel, WindParams, evaluate_grid};
 
 fn bench_wind(c: &mut Criterion) {
     let mut group = c.benchmark_group("typhoon_wind_field");
@@ -29,7 +28,7 @@ fn bench_wind(c: &mut Criterion) {
             active: true,
         };
         for model in [WindModel::H08, WindModel::H10] {
-            let params = default_params(model);
+            let params = WindParams::defaults(model);
             let (mut u, mut v, mut g) = (vec![0f32; n * n], vec![0f32; n * n], vec![0f32; n * n]);
             group.throughput(Throughput::Elements((n * n) as u64));
             group.bench_function(format!("{model:?}/{n}x{n}"), |b| {

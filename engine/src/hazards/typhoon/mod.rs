@@ -32,7 +32,7 @@ use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
 
 use rain::{CMA_RAINSTORM, RainModel, RainWarnings};
 use surge::{Tide, TideTerm};
-use track::{KNOT_M_S, LocalProjection, Synthetic, Track, TrackPoint};
+use track::{KNOT_M_S, LocalProjection, Synthetic, Track};
 use wind::{Profile, WindModel, WindParams};
 
 /// Futian district, Shenzhen: the default south-west corner of the grid (degrees).
@@ -587,20 +587,16 @@ impl TyphoonSpec {
     fn wind_params(&self) -> WindParams {
         let o = &self.wind;
         WindParams {
-            model: o.model,
-            rho_air: 1.15,
             penv: self.env_pressure_hpa * 100.0,
-            gradient_to_surface: 0.9,
-            vt_cap: 30.0 * KNOT_M_S,
             inflow: o.inflow,
             one_to_ten_min: o.one_to_ten_min,
             z0_sea: o.sea_roughness_m,
             z0_land: o.land_roughness_m,
-            blend_height: 60.0,
             gust_sea: o.gust_factor_sea,
             gust_land: o.gust_factor_land,
             h10_vn: o.h10_outer_wind_m_s,
             h10_rn: o.h10_outer_radius_km * 1000.0,
+            ..WindParams::defaults(o.model)
         }
     }
 }
@@ -743,7 +739,7 @@ impl Plugin for TyphoonPlugin<'_> {
                         },
                     )
                 })?;
-                for w in bt.warnings {
+                for w in &bt.warnings {
                     warnings.push(format!("{}: {w}", path.display()));
                 }
                 let t0 = start.unwrap_or(bt.points[0].time);
@@ -752,14 +748,7 @@ impl Plugin for TyphoonPlugin<'_> {
                         .map_err(|m| BuildError::new(at.key("track").key("landfall_utc"), m))?;
                     synthetic_landfall = Some(tl - t0);
                 }
-                let pts: Vec<TrackPoint> = bt
-                    .points
-                    .iter()
-                    .map(|p| TrackPoint {
-                        time: p.time - t0,
-                        ..*p
-                    })
-                    .collect();
+                let pts = bt.relative_to(t0);
                 if pts[pts.len() - 1].time < 0.0 || pts[0].time > duration {
                     warnings.push(format!(
                         "{}: the track does not overlap the run ({} s from the scenario start): \

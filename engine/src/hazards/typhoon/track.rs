@@ -147,6 +147,19 @@ pub struct BestTrack {
     pub warnings: Vec<String>,
 }
 
+impl BestTrack {
+    /// The points with times in seconds after `t0` (the run's start), as the plugin uses.
+    pub fn relative_to(&self, t0: f64) -> Vec<TrackPoint> {
+        self.points
+            .iter()
+            .map(|p| TrackPoint {
+                time: p.time - t0,
+                ..*p
+            })
+            .collect()
+    }
+}
+
 /// What the file's wind column holds, and the conversion to 1-min sustained wind.
 #[derive(Debug, Clone, Copy)]
 pub struct WindColumnUnits {
@@ -739,14 +752,7 @@ mod tests {
     fn interpolation_hits_points_and_moves() {
         let t = parse_best_track(GOOD, 1.0, 12.0).unwrap();
         let t0 = t.points[0].time;
-        let pts: Vec<TrackPoint> = t
-            .points
-            .iter()
-            .map(|p| TrackPoint {
-                time: p.time - t0,
-                ..*p
-            })
-            .collect();
+        let pts = t.relative_to(t0);
         let track = Track::Points(pts.clone());
         let proj = LocalProjection::new(22.52, 114.03, 0.0, 0.0);
         for p in &pts {

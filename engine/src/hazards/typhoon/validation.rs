@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::track::{self, KNOT_M_S, LocalProjection, StormState, Track, TrackPoint};
+use super::track::{self, LocalProjection, StormState, Track};
 use super::wind::{Profile, WindModel, WindParams, wind_vector};
 use super::{FUTIAN_LAT, FUTIAN_LON, repo_root};
 use crate::coupling::RainRate;
@@ -36,26 +36,6 @@ pub fn suite() -> Suite {
                 run: inverse_barometer,
             },
         ],
-    }
-}
-
-/// Default wind parameters (as a scenario without `[wind]` options gets them).
-pub fn default_params(model: WindModel) -> WindParams {
-    WindParams {
-        model,
-        rho_air: 1.15,
-        penv: 101_000.0,
-        gradient_to_surface: 0.9,
-        vt_cap: 30.0 * KNOT_M_S,
-        inflow: true,
-        one_to_ten_min: 0.93,
-        z0_sea: 0.0002,
-        z0_land: 0.1,
-        blend_height: 60.0,
-        gust_sea: 1.23,
-        gust_land: 1.66,
-        h10_vn: 17.0,
-        h10_rn: 300_000.0,
     }
 }
 
@@ -90,7 +70,7 @@ pub fn holland_profile() -> CaseResult {
     let mut series = Vec::new();
     let radii: Vec<f64> = (1..=300).map(|k| k as f64 * 1000.0).collect();
     for model in [WindModel::H80, WindModel::H08, WindModel::H10] {
-        let p = default_params(model);
+        let p = WindParams::defaults(model);
         let prof = Profile::new(&s, &p).expect("a deep storm");
         let v: Vec<f64> = radii.iter().map(|&r| prof.surface_speed(r)).collect();
         let k = (0..v.len())
@@ -123,7 +103,7 @@ pub fn holland_profile() -> CaseResult {
         });
     }
     // Gradient-wind balance V²/r + fV = (1/ρ) dp/dr for the H80 gradient-level wind.
-    let p = default_params(WindModel::H80);
+    let p = WindParams::defaults(WindModel::H80);
     let prof = Profile::new(&s, &p).expect("a deep storm");
     let f = 2.0 * prof.half_f;
     let mut worst: f64 = 0.0;
@@ -208,14 +188,7 @@ pub fn mangkhut() -> CaseResult {
         }
     }
     let t0 = bt.points[0].time;
-    let pts: Vec<TrackPoint> = bt
-        .points
-        .iter()
-        .map(|p| TrackPoint {
-            time: p.time - t0,
-            ..*p
-        })
-        .collect();
+    let pts = bt.relative_to(t0);
     let tr = Track::Points(pts);
     let proj = LocalProjection::new(FUTIAN_LAT, FUTIAN_LON, 0.0, 0.0);
     let worst = synoptic

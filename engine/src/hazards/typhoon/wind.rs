@@ -57,6 +57,27 @@ pub struct WindParams {
 }
 
 impl WindParams {
+    /// The defaults a scenario without `[hazards.wind]` options gets (CLIMADA's values and
+    /// the sources given on each field).
+    pub fn defaults(model: WindModel) -> Self {
+        Self {
+            model,
+            rho_air: 1.15,
+            penv: 101_000.0,
+            gradient_to_surface: 0.9,
+            vt_cap: 30.0 * KNOT_M_S,
+            inflow: true,
+            one_to_ten_min: 0.93,
+            z0_sea: 0.0002,
+            z0_land: 0.1,
+            blend_height: 60.0,
+            gust_sea: 1.23,
+            gust_land: 1.66,
+            h10_vn: 17.0,
+            h10_rn: 300_000.0,
+        }
+    }
+
     /// Ratio of the 10-m mean over land to the 10-m mean over sea for the same gradient
     /// flow: log profiles below a blending height where both agree (Wieringa 1986).
     pub fn land_ratio(&self) -> f64 {
@@ -301,22 +322,7 @@ mod tests {
     use super::*;
 
     pub(crate) fn params(model: WindModel) -> WindParams {
-        WindParams {
-            model,
-            rho_air: 1.15,
-            penv: 101_000.0,
-            gradient_to_surface: 0.9,
-            vt_cap: 30.0 * KNOT_M_S,
-            inflow: true,
-            one_to_ten_min: 0.93,
-            z0_sea: 0.0002,
-            z0_land: 0.1,
-            blend_height: 60.0,
-            gust_sea: 1.23,
-            gust_land: 1.66,
-            h10_vn: 17.0,
-            h10_rn: 300_000.0,
-        }
+        WindParams::defaults(model)
     }
 
     fn storm() -> StormState {
