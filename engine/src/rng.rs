@@ -36,6 +36,13 @@ impl RngStreams {
     pub fn indexed(&self, name: &str, index: u64) -> StreamRng {
         StreamRng::from_seed(derive_seed(self.seed, name, index))
     }
+
+    /// The stream of a family member known by a name, e.g. an asset by its id: the
+    /// numbers follow the member, not its position in a list, so adding or removing other
+    /// members (plan B's new assets) leaves them unchanged (common random numbers).
+    pub fn keyed(&self, name: &str, key: &str) -> StreamRng {
+        self.stream(&format!("{name}/{key}"))
+    }
 }
 
 /// A 32-byte seed from (seed, name, index): FNV-1a over the name, then SplitMix64 to

@@ -310,7 +310,7 @@ fn fragility_capacity(
     rng: &RngStreams,
     kind: AssetKind,
     hazard: Intensity,
-    index: usize,
+    id: &str,
 ) -> f64 {
     let Some(c) = spec
         .fragility
@@ -323,7 +323,7 @@ fn fragility_capacity(
         Intensity::Flood => "lifelines.fragility.flood",
         Intensity::Wind => "lifelines.fragility.wind",
     };
-    let z: f64 = StandardNormal.sample(&mut rng.indexed(name, index as u64));
+    let z: f64 = StandardNormal.sample(&mut rng.keyed(name, id));
     c.median * (c.beta * z).exp()
 }
 
@@ -341,7 +341,7 @@ impl Plugin for LifelinesPlugin<'_> {
         let index_of = |id: &str| list.iter().position(|(_, a)| a.id == id);
         let rng = sim.world.resource::<RngStreams>();
         let mut nodes = Vec::with_capacity(list.len());
-        for (k, (e, a)) in list.iter().enumerate() {
+        for (e, a) in &list {
             let deps = a
                 .depends_on
                 .iter()
@@ -356,8 +356,8 @@ impl Plugin for LifelinesPlugin<'_> {
                 y: a.y,
                 capacity: a.capacity,
                 deps,
-                cap_flood: fragility_capacity(spec, rng, a.kind, Intensity::Flood, k),
-                cap_wind: fragility_capacity(spec, rng, a.kind, Intensity::Wind, k),
+                cap_flood: fragility_capacity(spec, rng, a.kind, Intensity::Flood, &a.id),
+                cap_wind: fragility_capacity(spec, rng, a.kind, Intensity::Wind, &a.id),
                 damage: None,
                 unsupplied: None,
                 on_backup: false,

@@ -917,13 +917,13 @@ impl Plugin for TyphoonPlugin<'_> {
         };
 
         // Fragility: one lognormal capacity per asset, drawn from the run's streams
-        // (indexed by the asset's position in the city's list, so independent of order).
+        // (keyed by the asset's id, so other assets added or removed change nothing).
         let mut capacities = Vec::new();
         if spec.fragility.enabled {
             let rng = *sim.world.resource::<RngStreams>();
-            for (k, a) in city.assets.iter().enumerate() {
+            for a in &city.assets {
                 if let Some(c) = spec.fragility.curves.iter().find(|c| c.kind == a.kind) {
-                    let mut r = rng.indexed("typhoon.fragility", k as u64);
+                    let mut r = rng.keyed("typhoon.fragility", &a.id);
                     let z: f64 = StandardNormal.sample(&mut r);
                     capacities.push((a.id.clone(), c.median_gust_m_s * (c.beta * z).exp()));
                 }
