@@ -508,8 +508,11 @@ fn place_assets(city: &City, seed: u64) -> Vec<AssetSpec> {
         }
         None
     };
-    let on_road = |k: usize| city.road[k] as u8 >= RoadClass::Collector as u8;
-    let any_road = |k: usize| city.road[k] != RoadClass::None;
+    // Never on a bridge deck: the generated grid keeps the river bed under bridges, so a
+    // site there would stand in the river.
+    let bridges = city.bridge_decks();
+    let on_road = |k: usize| city.road[k] as u8 >= RoadClass::Collector as u8 && !bridges[k];
+    let any_road = |k: usize| city.road[k] != RoadClass::None && !bridges[k];
     let green = |k: usize| matches!(city.landuse[k], LandUse::Green | LandUse::Open);
     let mut add = |prefix: &str,
                    kind: AssetKind,
@@ -581,6 +584,7 @@ fn place_assets(city: &City, seed: u64) -> Vec<AssetSpec> {
         .filter(|&k| {
             // Low road land in the southern 40 % (the coastal plain), not bridge decks.
             city.landuse[k] == LandUse::Road
+                && !bridges[k]
                 && (0.5..4.0).contains(&city.elevation[k])
                 && k / g.nx > g.ny * 3 / 5
         })
@@ -691,6 +695,17 @@ mod tests {
             assert!(a.assets.iter().any(|x| x.kind == kind), "{kind:?}");
         }
         assert!(crate::city::assets::check_assets(&a.assets, &a.grid).is_ok());
+        // No site stands in the river or the sea, nor on a bridge deck over the river bed.
+        let bridges = a.bridge_decks();
+        for x in &a.assets {
+            let (i, j) = a.grid.locate(x.x, x.y).expect("on the grid");
+            let k = a.grid.index(i, j);
+            assert!(
+                !bridges[k] && !matches!(a.landuse[k], LandUse::Water | LandUse::Sea),
+                "{} stands in water",
+                x.id
+            );
+        }
         let other = generate(&GenerateSpec { seed: 2, ..spec });
         assert_ne!(other.building, a.building);
     }

@@ -211,6 +211,37 @@ pub struct City {
 }
 
 impl City {
+    /// Road cells at river-bed level: bridge decks over a river whose bed the grid keeps
+    /// under them (the generated city does this). Water there is the river, not a flooded
+    /// road, so impacts treat them as river. A road cell counts as a bridge when a river cell
+    /// within 60 m lies no more than 0.5 m below it.
+    pub fn bridge_decks(&self) -> Vec<bool> {
+        let g = &self.grid;
+        let r = (60.0 / g.cell).ceil() as i64;
+        let mut out = vec![false; g.len()];
+        for (k, deck) in out.iter_mut().enumerate() {
+            if self.landuse[k] != LandUse::Road {
+                continue;
+            }
+            let (i, j) = g.cell_of(k);
+            let z = self.elevation[k];
+            'search: for dj in -r..=r {
+                for di in -r..=r {
+                    let (a, b) = (i as i64 + di, j as i64 + dj);
+                    if a < 0 || b < 0 || a >= g.nx as i64 || b >= g.ny as i64 {
+                        continue;
+                    }
+                    let m = g.index(a as usize, b as usize);
+                    if self.landuse[m] == LandUse::Water && z <= self.elevation[m] + 0.5 {
+                        *deck = true;
+                        break 'search;
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// An all-open flat city at elevation 0 (a starting point for tests and imports).
     pub fn flat(grid: GridSpec) -> Self {
         let n = grid.len();

@@ -398,7 +398,7 @@ impl Plugin for FloodPlugin<'_> {
             .filter(|&k| city.landuse[k] == LandUse::Sea)
             .map(|k| k as u32)
             .collect();
-        let bridge = bridges(&city);
+        let bridge = city.bridge_decks();
         let land: Vec<bool> = (0..len)
             .map(|k| {
                 !solid[k] && !bridge[k] && !matches!(city.landuse[k], LandUse::Sea | LandUse::Water)
@@ -638,37 +638,6 @@ fn read_initial_depth(
 /// the depth above its ground floor (water below the floor does not enter).
 fn building_loss(b: &crate::city::Building, depth: f32, floor_m: f64) -> f64 {
     damage_fraction(b.use_, f64::from(depth) - floor_m) * b.value_yuan
-}
-
-/// Road cells at river-bed level: bridge decks over a river whose bed the grid keeps
-/// under them (the generated city does this). Water there is the river, not a flooded
-/// road, so impacts treat them as river. A road cell counts as a bridge when a river cell
-/// within 60 m lies no more than 0.5 m below it.
-fn bridges(city: &City) -> Vec<bool> {
-    let g = &city.grid;
-    let r = (60.0 / g.cell).ceil() as i64;
-    let mut out = vec![false; g.len()];
-    for k in 0..g.len() {
-        if city.landuse[k] != LandUse::Road {
-            continue;
-        }
-        let (i, j) = g.cell_of(k);
-        let z = city.elevation[k];
-        'search: for dj in -r..=r {
-            for di in -r..=r {
-                let (a, b) = (i as i64 + di, j as i64 + dj);
-                if a < 0 || b < 0 || a >= g.nx as i64 || b >= g.ny as i64 {
-                    continue;
-                }
-                let m = g.index(a as usize, b as usize);
-                if city.landuse[m] == LandUse::Water && z <= city.elevation[m] + 0.5 {
-                    out[k] = true;
-                    break 'search;
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Each pump station drains the land cells within `radius` that are nearer to it than to

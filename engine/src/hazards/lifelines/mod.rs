@@ -19,8 +19,8 @@ use rand_distr::{Distribution, StandardNormal};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::city::City;
 use crate::city::assets::{Asset, AssetKind, Operational};
+use crate::city::{City, LandUse};
 use crate::coupling::{AssetFailureOwner, Couplings, FireState, SurfaceWind, WaterDepth};
 use crate::events::{EventLog, Place, Severity};
 use crate::metrics::{MetricId, Metrics};
@@ -254,6 +254,8 @@ struct Node {
     kind: AssetKind,
     entity: Entity,
     cell: usize,
+    /// Land cells whose water reaches the asset's door (see [`door_cells`]).
+    door: Vec<usize>,
     x: f64,
     y: f64,
     capacity: f64,
@@ -340,6 +342,8 @@ impl Plugin for LifelinesPlugin<'_> {
         list.sort_by(|a, b| a.1.id.cmp(&b.1.id));
         let index_of = |id: &str| list.iter().position(|(_, a)| a.id == id);
         let rng = sim.world.resource::<RngStreams>();
+        let city = sim.world.resource::<City>();
+        let bridges = city.bridge_decks();
         let mut nodes = Vec::with_capacity(list.len());
         for (e, a) in &list {
             let deps = a
@@ -352,6 +356,7 @@ impl Plugin for LifelinesPlugin<'_> {
                 kind: a.kind,
                 entity: *e,
                 cell: a.cell,
+                door: door_cells(city, &bridges, a.cell),
                 x: a.x,
                 y: a.y,
                 capacity: a.capacity,
@@ -454,17 +459,28 @@ fn place(city: &City, n: &Node) -> Place {
     }
 }
 
-/// Deepest water in the 3 × 3 cells around `cell`.
-fn depth_near(city: &City, depth: &[f32], cell: usize) -> f64 {
+/// The cells whose water stands at an asset's door: its 3 × 3 neighbourhood without the
+/// sea, rivers and bridge decks over them (a coastal pump station beside the sea is not
+/// flooded by it); the asset's own cell always counts.
+fn door_cells(city: &City, bridges: &[bool], cell: usize) -> Vec<usize> {
     let g = city.grid;
     let (i, j) = g.cell_of(cell);
-    let mut d = 0.0f32;
+    let mut out = vec![cell];
     for b in j.saturating_sub(1)..=(j + 1).min(g.ny - 1) {
         for a in i.saturating_sub(1)..=(i + 1).min(g.nx - 1) {
-            d = d.max(depth[g.index(a, b)]);
+            let k = g.index(a, b);
+            if k != cell && !bridges[k] && !matches!(city.landuse[k], LandUse::Sea | LandUse::Water)
+            {
+                out.push(k);
+            }
         }
     }
-    f64::from(d)
+    out
+}
+
+/// Deepest water at the asset's door, m.
+fn depth_at(depth: &[f32], door: &[usize]) -> f64 {
+    f64::from(door.iter().map(|&k| depth[k]).fold(0.0f32, f32::max))
 }
 
 fn fire_near(city: &City, fire: &[u8], cell: usize, r_m: f64) -> bool {
@@ -543,9 +559,7 @@ fn lifelines_step(
     // 2. Hazard damage: intensity against the asset's drawn capacity.
     for k in 0..st.nodes.len() {
         let n = &st.nodes[k];
-        let d = depth
-            .as_ref()
-            .map_or(0.0, |w| depth_near(&city, &w.0, n.cell));
+        let d = depth.as_ref().map_or(0.0, |w| depth_at(&w.0, &n.door));
         let g = wind.as_ref().map_or(0.0, |w| f64::from(w.gust[n.cell]));
         if !(d.is_finite() && g.is_finite()) {
             let (i, j) = city.grid.cell_of(n.cell);
@@ -631,10 +645,7 @@ fn lifelines_step(
                 }
                 match dmg.hazard {
                     Some(Intensity::Flood) => {
-                        depth
-                            .as_ref()
-                            .map_or(0.0, |w| depth_near(&city, &w.0, n.cell))
-                            < n.cap_flood
+                        depth.as_ref().map_or(0.0, |w| depth_at(&w.0, &n.door)) < n.cap_flood
                     }
                     Some(Intensity::Wind) => {
                         wind.as_ref().map_or(0.0, |w| f64::from(w.gust[n.cell])) < n.cap_wind

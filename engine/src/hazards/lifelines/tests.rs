@@ -285,3 +285,21 @@ kind = "lifelines"
     );
     assert_eq!(a, b, "the same substations fail in both plans");
 }
+
+/// The sea and rivers beside an asset are not a flood at its door; water on the land is.
+#[test]
+fn flood_intensity_ignores_the_sea_and_rivers_next_to_an_asset() {
+    let mut city = City::flat(crate::grid::GridSpec::new(5, 5, 10.0));
+    let g = city.grid;
+    let asset = g.index(2, 2);
+    let mut depth = vec![0.0f32; g.len()];
+    city.landuse[g.index(1, 2)] = LandUse::Sea;
+    depth[g.index(1, 2)] = 3.0;
+    city.landuse[g.index(3, 3)] = LandUse::Water;
+    depth[g.index(3, 3)] = 2.0;
+    let bridges = city.bridge_decks();
+    let door = door_cells(&city, &bridges, asset);
+    assert_eq!(depth_at(&depth, &door), 0.0);
+    depth[g.index(2, 3)] = 0.4;
+    assert!((depth_at(&depth, &door) - 0.4).abs() < 1e-6);
+}
