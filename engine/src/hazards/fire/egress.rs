@@ -10,8 +10,10 @@
 //!   stage). In fire-resistive buildings each floor above is protected for the fire
 //!   resistance of the floor slab; wooden buildings have no rated separation.
 //! - Exposed: the occupant density of the building (occupants over total floor area)
-//!   times the burning floor area (one floor in fire-resistive buildings, every floor in
-//!   wooden ones).
+//!   times the burning floor area. In fire-resistive buildings the fire is held to its
+//!   fire compartment on each floor (one dwelling in a residential building; GB 50016-2014
+//!   Table 5.3.1's largest compartment elsewhere); wooden buildings have no rated
+//!   separation, so every floor's whole burning area counts.
 
 /// Parameters of the egress model.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +24,49 @@ pub struct EgressParams {
     pub stair_width_m: f64,
     /// Fire resistance of floor slabs in fire-resistive buildings, s.
     pub floor_resistance_s: f64,
+    /// Persons per household: a dwelling is the fire compartment of a residential floor.
+    pub household_size: f64,
+}
+
+/// Largest fire compartment of a fire-resistive non-residential building, m²: GB 50016-2014
+/// Table 5.3.1, 1,500 m² in high-rise civil buildings (taller than 24 m), 2,500 m² in
+/// single- and multi-storey ones (without the doubling that sprinklers allow).
+pub fn max_compartment_m2(height_m: f64) -> f64 {
+    if height_m > 24.0 { 1500.0 } else { 2500.0 }
+}
+
+/// One building as the egress model sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Occupancy {
+    /// People inside now.
+    pub occupants: f64,
+    pub storeys: u16,
+    pub footprint_m2: f64,
+    /// Fire-resistive construction (rated floors and compartment walls).
+    pub resistive: bool,
+    /// Floor area of one fire compartment, m² (ignored for non-resistive buildings).
+    pub compartment_m2: f64,
+}
+
+impl Occupancy {
+    /// The fire compartment of a fire-resistive building: in a residential one the
+    /// dwelling (floor area per household at night, from `occupants_night`), elsewhere
+    /// [`max_compartment_m2`].
+    pub fn compartment_for(
+        p: &EgressParams,
+        residential: bool,
+        occupants_night: f64,
+        storeys: u16,
+        footprint_m2: f64,
+        height_m: f64,
+    ) -> f64 {
+        let floor_area = footprint_m2 * f64::from(storeys.max(1));
+        if residential && occupants_night > 0.0 {
+            (floor_area * p.household_size / occupants_night).min(footprint_m2)
+        } else {
+            max_compartment_m2(height_m).min(footprint_m2)
+        }
+    }
 }
 
 /// Pauls (1980) total evacuation time, s, for `occupants` on `width_m` of effective stair.
@@ -46,27 +91,24 @@ pub fn remaining_share(t: f64, premovement_s: f64, movement_s: f64) -> f64 {
 
 /// Expected casualties in one building.
 ///
-/// `occupants` inside, `storeys`, `footprint_m2`, `burning_m2` of footprint burning at
-/// untenability, `resistive` construction, `untenable_after_warning_s`: time from the
-/// occupants' warning to flashover on the floor of origin.
+/// `burning_m2` of footprint burning at untenability; `untenable_after_warning_s`: time
+/// from the occupants' warning to flashover on the floor of origin.
 pub fn casualties(
     p: &EgressParams,
-    occupants: f64,
-    storeys: u16,
-    footprint_m2: f64,
+    b: &Occupancy,
     burning_m2: f64,
-    resistive: bool,
     untenable_after_warning_s: f64,
 ) -> f64 {
-    if occupants <= 0.0 || footprint_m2 <= 0.0 {
+    if b.occupants <= 0.0 || b.footprint_m2 <= 0.0 {
         return 0.0;
     }
-    let storeys = f64::from(storeys.max(1));
-    let density = occupants / (footprint_m2 * storeys);
-    let movement = pauls_movement_s(occupants, p.stair_width_m);
-    let burning = burning_m2.min(footprint_m2);
-    if resistive {
-        // Floor of origin, then each floor above after one more slab rating.
+    let storeys = f64::from(b.storeys.max(1));
+    let density = b.occupants / (b.footprint_m2 * storeys);
+    let movement = pauls_movement_s(b.occupants, p.stair_width_m);
+    let burning = burning_m2.min(b.footprint_m2);
+    if b.resistive {
+        // The compartment of origin, then the one above after one more slab rating.
+        let exposed = density * burning.min(b.compartment_m2);
         let mut sum = 0.0;
         for floor in 0..storeys as u32 {
             let t = untenable_after_warning_s + f64::from(floor) * p.floor_resistance_s;
@@ -74,7 +116,7 @@ pub fn casualties(
             if r <= 0.0 {
                 break;
             }
-            sum += density * burning * r;
+            sum += exposed * r;
         }
         sum
     } else {
@@ -99,14 +141,51 @@ mod tests {
             premovement_s: 120.0,
             stair_width_m: 1.6,
             floor_resistance_s: 5400.0,
+            household_size: 2.5,
+        };
+        let wooden = Occupancy {
+            occupants: 100.0,
+            storeys: 5,
+            footprint_m2: 500.0,
+            resistive: false,
+            compartment_m2: 500.0,
         };
         // Warned long before flashover: nobody is left.
-        assert_eq!(casualties(&p, 100.0, 5, 500.0, 500.0, false, 3600.0), 0.0);
+        assert_eq!(casualties(&p, &wooden, 500.0, 3600.0), 0.0);
         // Flashover before anyone moves: everyone on the burning area is exposed.
-        let all = casualties(&p, 100.0, 5, 500.0, 500.0, false, 60.0);
+        let all = casualties(&p, &wooden, 500.0, 60.0);
         assert!((all - 100.0).abs() < 1e-9);
-        // Fire-resistive: only the floor of origin.
-        let one = casualties(&p, 100.0, 5, 500.0, 500.0, true, 60.0);
+        // Fire-resistive, one open floor as the compartment: only the floor of origin.
+        let open_floor = Occupancy {
+            resistive: true,
+            ..wooden
+        };
+        let one = casualties(&p, &open_floor, 500.0, 60.0);
         assert!((one - 20.0).abs() < 1e-9, "{one}");
+        // A residential block: the compartment is the dwelling, so at most a household.
+        let c = Occupancy::compartment_for(&p, true, 100.0, 5, 500.0, 15.0);
+        assert!(
+            (c - 62.5).abs() < 1e-9,
+            "2,500 m² of floors / 40 households: {c}"
+        );
+        let home = Occupancy {
+            compartment_m2: c,
+            ..open_floor
+        };
+        let d = casualties(&p, &home, 500.0, 60.0);
+        assert!((d - 2.5).abs() < 1e-9, "one household: {d}");
+        // Non-residential: GB 50016 compartments, smaller in high-rise buildings.
+        assert_eq!(
+            Occupancy::compartment_for(&p, false, 0.0, 30, 4000.0, 90.0),
+            1500.0
+        );
+        assert_eq!(
+            Occupancy::compartment_for(&p, false, 0.0, 3, 4000.0, 12.0),
+            2500.0
+        );
+        assert_eq!(
+            Occupancy::compartment_for(&p, false, 0.0, 3, 800.0, 12.0),
+            800.0
+        );
     }
 }

@@ -318,6 +318,10 @@ pub struct EgressSpec {
     /// (GB 50016-2014 Table 5.1.2, fire-resistance class 1).
     #[serde(default = "default_floor")]
     pub floor_resistance_s: f64,
+    /// Persons per household, for the dwelling as a residential fire compartment.
+    /// Default 2.54: Futian district, 2020 census (household persons / households).
+    #[serde(default = "default_household")]
+    pub household_size: f64,
 }
 
 fn default_premovement() -> f64 {
@@ -329,6 +333,9 @@ fn default_stairs() -> f64 {
 fn default_floor() -> f64 {
     5400.0
 }
+fn default_household() -> f64 {
+    2.54
+}
 
 impl Default for EgressSpec {
     fn default() -> Self {
@@ -336,6 +343,7 @@ impl Default for EgressSpec {
             premovement_s: default_premovement(),
             stair_width_m: default_stairs(),
             floor_resistance_s: default_floor(),
+            household_size: default_household(),
         }
     }
 }
@@ -496,6 +504,13 @@ impl FireSpec {
             0.0,
             1e6,
             "the floor fire resistance",
+        )?;
+        in_range(
+            e.key("household_size"),
+            self.egress.household_size,
+            1.0,
+            20.0,
+            "the household size",
         )?;
         let c = at.key("coverage");
         positive(
@@ -1221,6 +1236,7 @@ impl Plugin for FirePlugin<'_> {
                 premovement_s: spec.egress.premovement_s,
                 stair_width_m: spec.egress.stair_width_m,
                 floor_resistance_s: spec.egress.floor_resistance_s,
+                household_size: spec.egress.household_size,
             },
             incidents: Vec::new(),
             buildings,
@@ -1551,13 +1567,25 @@ fn occupants_system(
         } else {
             bd.occupants_night
         });
+        let footprint_m2 = f64::from(bd.footprint_m2);
+        let building = egress::Occupancy {
+            occupants,
+            storeys: bd.storeys,
+            footprint_m2,
+            resistive: bd.construction == Construction::FireResistive,
+            compartment_m2: egress::Occupancy::compartment_for(
+                &fire.egress,
+                bd.use_ == BuildingUse::Residential,
+                f64::from(bd.occupants_night),
+                bd.storeys,
+                footprint_m2,
+                f64::from(bd.height_m),
+            ),
+        };
         let c = egress::casualties(
             &fire.egress,
-            occupants,
-            bd.storeys,
-            f64::from(bd.footprint_m2),
+            &building,
             f64::from(bf.burning) * cell_area,
-            bd.construction == Construction::FireResistive,
             t_untenable - warn,
         );
         if c > 0.0 {
