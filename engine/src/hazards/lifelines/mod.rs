@@ -12,6 +12,8 @@
 //! Hazus restoration functions. Model and sources: docs/models/infrastructure.md.
 
 #[cfg(test)]
+mod coupling_tests;
+#[cfg(test)]
 mod tests;
 
 use bevy_ecs::prelude::*;

@@ -230,3 +230,16 @@ fn compound_scenario_shows_every_hazard_and_the_cascade() {
     }
     assert!(out.summary.kpis["indicator.customer_hours_without_power"].value > 0.0);
 }
+
+/// Power → hospitals: with the coupling the hospital goes to generators and, once they
+/// run dry, out of service; with `power_hospitals` off it keeps working on the same run.
+#[test]
+fn power_hospital_coupling_switch() {
+    let on = run_text(SMALL);
+    let off = run_text(&format!("{SMALL}\n[couplings]\npower_hospitals = false\n"));
+    assert!(find(&on.events, "hospital.on_backup", "H1").is_some());
+    assert!(find(&on.events, "asset.failed", "H1").is_some());
+    assert!(find(&off.events, "hospital.on_backup", "H1").is_none());
+    assert!(find(&off.events, "asset.failed", "H1").is_none());
+    assert!(find(&off.events, "asset.failed", "P1").is_some());
+}
