@@ -47,11 +47,17 @@ impl Closures {
         }
         new != old
     }
+    /// Blocked for vehicles by any reason (all couplings on).
     pub fn vehicle_blocked(&self, index: usize) -> bool {
         self.flags[index] & blocked::VEHICLE != 0
     }
+    /// Blocked for walkers by any reason (all couplings on).
     pub fn walk_blocked(&self, index: usize) -> bool {
         self.flags[index] & blocked::WALK != 0
+    }
+    /// Blocked by one of the reasons in `mask` (e.g. [`Couplings::vehicle_mask`]).
+    pub fn blocked_by(&self, index: usize, mask: u8) -> bool {
+        self.flags[index] & mask != 0
     }
 }
 
@@ -133,6 +139,34 @@ pub struct Couplings {
     pub fire_routes: bool,
 }
 
+impl Couplings {
+    /// The closure reasons that stop fire engines under these switches: the fire's own
+    /// cells and debris always, flooded roads only with `flood_roads`.
+    pub fn vehicle_mask(&self) -> u8 {
+        let mut m = blocked::FIRE | blocked::DEBRIS;
+        if self.flood_roads {
+            m |= blocked::FLOOD_VEHICLE;
+        }
+        m
+    }
+    /// The closure reasons that stop walkers under these switches: debris always,
+    /// flooded streets with `flood_walk`, burning cells with `fire_routes`.
+    pub fn walk_mask(&self) -> u8 {
+        let mut m = blocked::DEBRIS;
+        if self.flood_walk {
+            m |= blocked::FLOOD_WALK;
+        }
+        if self.fire_routes {
+            m |= blocked::FIRE;
+        }
+        m
+    }
+    /// The scenario's switches, or all on when none were inserted (a plugin run alone).
+    pub fn of(c: Option<&Couplings>) -> Couplings {
+        c.copied().unwrap_or_default()
+    }
+}
+
 impl Default for Couplings {
     fn default() -> Self {
         Self {
@@ -144,5 +178,33 @@ impl Default for Couplings {
             power_hospitals: true,
             fire_routes: true,
         }
+    }
+}
+
+/// Warnings issued so far: the time each named warning was first issued, s. Forcing
+/// plugins issue them (the typhoon plugin: `typhoon_blue` … `typhoon_red` from the CMA
+/// typhoon signal criteria, `rainstorm_blue` … `rainstorm_red`, `sea_level_<name>`);
+/// the crowd's district evacuation may start on one (`warning = "typhoon_orange"`).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Warnings {
+    issued: Vec<(String, f64)>,
+}
+
+impl Warnings {
+    /// Record `name` at time `t` unless it was issued before; returns whether it is new.
+    pub fn issue(&mut self, name: &str, t: f64) -> bool {
+        if self.time_of(name).is_some() {
+            return false;
+        }
+        self.issued.push((name.to_string(), t));
+        true
+    }
+    /// When `name` was first issued.
+    pub fn time_of(&self, name: &str) -> Option<f64> {
+        self.issued.iter().find(|w| w.0 == name).map(|w| w.1)
+    }
+    /// All warnings in the order issued.
+    pub fn issued(&self) -> &[(String, f64)] {
+        &self.issued
     }
 }

@@ -171,15 +171,27 @@ pub struct DistrictSpec {
     /// occupancy count people, not agents.
     #[serde(default = "default_ppa")]
     pub people_per_agent: f64,
-    /// Time of the evacuation order, s.
+    /// Time of the evacuation order, s; with `warning`, the delay from that warning to
+    /// the order.
     #[serde(default)]
     pub warning_s: f64,
+    /// Start the evacuation when a hazard issues this warning (the shared `Warnings`:
+    /// `typhoon_blue` … `typhoon_red`, `rainstorm_blue` … `rainstorm_red`,
+    /// `sea_level_<name>`), `warning_s` later. Nobody leaves if it is never issued.
+    #[serde(default)]
+    pub warning: Option<String>,
     /// Delay between the order and leaving home.
     pub premovement: PremovementSpec,
     /// Water deeper than this stops walkers, m (read from the flood's depth field when a
     /// flood runs). Without it only the shared FLOOD_WALK closures count.
     #[serde(default)]
     pub walk_depth_limit_m: Option<f64>,
+    /// People in the station behind each metro entrance who are put on the street when
+    /// the entrance goes out of service (power lost under `power_metro`, or flooded) and
+    /// walk to the shelters from there. Set it from the operator's station counts;
+    /// 0 (default) leaves the metro out of the evacuation.
+    #[serde(default)]
+    pub metro_people_per_entrance: f64,
 }
 
 fn default_ppa() -> f64 {
@@ -329,6 +341,13 @@ impl DistrictSpec {
             "the warning time",
         )?;
         check_premovement(&at.key("premovement"), &self.premovement)?;
+        in_range(
+            at.key("metro_people_per_entrance"),
+            self.metro_people_per_entrance,
+            0.0,
+            1e6,
+            "the people per metro entrance",
+        )?;
         if let Some(d) = self.walk_depth_limit_m {
             in_range(
                 at.key("walk_depth_limit_m"),
@@ -494,6 +513,11 @@ pub(crate) struct Built {
     /// Map grid for the peak density raster.
     map_grid: crate::grid::GridSpec,
     warnings: Vec<Warning>,
+    /// The hazard warning that orders the evacuation (district), if any.
+    order_on: Option<String>,
+    /// Metro passengers (district): put on the street when their entrance closes.
+    metro: Agents,
+    metro_groups: Vec<runtime::MetroGroup>,
     /// Total people.
     people: f64,
 }
@@ -748,6 +772,9 @@ fn build_venue(
         base_walls,
         map_grid,
         warnings: Vec::new(),
+        order_on: None,
+        metro: Agents::default(),
+        metro_groups: Vec::new(),
         people,
     })
 }
@@ -877,7 +904,14 @@ fn build_district(
             let x = dx + rng.random_range(-hc..=hc);
             let y = dy + rng.random_range(-hc..=hc);
             let (v0, _) = spec.speeds.draw(&mut rng);
-            let start = d.warning_s + d.premovement.draw(&mut rng);
+            // On a hazard's warning the order time is known only at run time: starts are
+            // kept relative to it and shifted when it comes.
+            let order = if d.warning.is_some() {
+                0.0
+            } else {
+                d.warning_s
+            };
+            let start = order + d.premovement.draw(&mut rng);
             pending.push(id, x, y, v0, csm.radius, NO_GOAL, start as f32);
             id += 1;
         }
@@ -897,6 +931,38 @@ fn build_district(
             ),
             people: unplaced as u64,
         });
+    }
+    // Metro passengers: a group at the door of each entrance, waiting for it to close.
+    let mut metro = Agents::default();
+    let mut metro_groups = Vec::new();
+    if d.metro_people_per_entrance > 0.0 {
+        let n = (d.metro_people_per_entrance / d.people_per_agent).round() as usize;
+        for a in city
+            .assets
+            .iter()
+            .filter(|a| a.kind == AssetKind::MetroEntrance)
+        {
+            let Some(dk) = l.grid.locate(a.x as f32, a.y as f32).and_then(|k| door[k]) else {
+                continue;
+            };
+            let (dx, dy) = l.grid.center(dk as usize);
+            let hc = l.grid.h * 0.5 - csm.radius;
+            let first = metro.len();
+            for _ in 0..n {
+                let x = dx + rng.random_range(-hc..=hc);
+                let y = dy + rng.random_range(-hc..=hc);
+                let (v0, _) = spec.speeds.draw(&mut rng);
+                metro.push(id, x, y, v0, csm.radius, NO_GOAL, f32::INFINITY);
+                id += 1;
+            }
+            metro_groups.push(runtime::MetroGroup {
+                asset: a.id.clone(),
+                x: a.x,
+                y: a.y,
+                agents: first..metro.len(),
+                released: false,
+            });
+        }
     }
     // Sort the street arrivals by start time (stable by id) so they can be released in order.
     let mut order: Vec<u32> = (0..pending.len() as u32).collect();
@@ -920,6 +986,9 @@ fn build_district(
             walk_depth_limit: d.walk_depth_limit_m,
             warning_s: d.warning_s,
         },
+        order_on: d.warning.clone(),
+        metro,
+        metro_groups,
         goals,
         offset: (0.0, 0.0),
         ppa: d.people_per_agent,

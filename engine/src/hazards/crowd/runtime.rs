@@ -14,7 +14,8 @@ use super::validation::weidmann;
 use super::{
     Built, CrowdSpec, DesiredSpeed, Goal, PedState, Pedestrian, Position, Radius, Velocity, Warning,
 };
-use crate::coupling::{Closures, WaterDepth, blocked};
+use crate::city::assets::{Asset, Operational};
+use crate::coupling::{Closures, Couplings, Warnings, WaterDepth};
 use crate::events::{EventLog, Place, Severity};
 use crate::grid::{GridSpec, Palette, Raster, RasterKind};
 use crate::metrics::{MetricId, Metrics};
@@ -29,6 +30,19 @@ pub(crate) enum Mode {
         walk_depth_limit: Option<f64>,
         warning_s: f64,
     },
+}
+
+/// The passengers behind one metro entrance (district).
+#[derive(Debug, Clone)]
+pub(crate) struct MetroGroup {
+    /// The entrance's asset id.
+    pub asset: String,
+    pub x: f64,
+    pub y: f64,
+    /// Their slots in `CrowdSim::metro`.
+    pub agents: std::ops::Range<usize>,
+    /// Already on the street.
+    pub released: bool,
 }
 
 /// A gate or a shelter.
@@ -93,6 +107,19 @@ pub struct CrowdSim {
     t95: Option<f64>,
     complete: bool,
     ordered: bool,
+    /// The hazard warning that orders the evacuation, if not a fixed time.
+    order_on: Option<String>,
+    /// Time of the evacuation order, once given.
+    t_order: Option<f64>,
+    /// Σ people × (arrival − order time), s, and those people (residents only), for the
+    /// mean evacuation time.
+    evac_time_sum: f64,
+    evac_people: f64,
+    /// Metro passengers, waiting for their entrance to close.
+    metro: Agents,
+    metro_groups: Vec<MetroGroup>,
+    /// People put on the street by closed metro entrances.
+    metro_people: f64,
     injured_reported: usize,
     stranded: usize,
     ids: Ids,
@@ -185,6 +212,13 @@ impl CrowdSim {
             t95: None,
             complete: false,
             ordered: false,
+            order_on: b.order_on,
+            t_order: None,
+            evac_time_sum: 0.0,
+            evac_people: 0.0,
+            metro: b.metro,
+            metro_groups: b.metro_groups,
+            metro_people: 0.0,
             injured_reported: 0,
             stranded: 0,
             ids,
@@ -195,9 +229,9 @@ impl CrowdSim {
     /// One entity per person; `entities[id]` is person `id`'s.
     pub(crate) fn spawn_entities(&mut self, world: &mut World) {
         let (ox, oy) = self.offset;
-        let n = self.crowd.agents.len() + self.pending.len();
+        let n = self.crowd.agents.len() + self.pending.len() + self.metro.len();
         self.entities = vec![Entity::PLACEHOLDER; n];
-        for a in [&self.crowd.agents, &self.pending] {
+        for a in [&self.crowd.agents, &self.pending, &self.metro] {
             for k in 0..a.len() {
                 let e = world
                     .spawn((
@@ -361,11 +395,18 @@ impl CrowdSim {
 pub(crate) fn crowd_tick(world: &mut World) {
     let clock = world.resource::<SimClock>().clone();
     let (t0, tick) = (clock.t(), clock.dt);
-    // Closures and water from other hazards (district only).
+    // Closures and water from other hazards (district only), as far as the scenario's
+    // couplings let them count: `flood_walk` (FLOOD_WALK and the depth limit) and
+    // `fire_routes` (FIRE); see `Couplings::walk_mask`.
+    let couplings = Couplings::of(world.get_resource::<Couplings>());
+    let walk_mask = couplings.walk_mask();
     let closure_state = world
         .get_resource::<Closures>()
         .map(|c| (c.version, c.flags.clone()));
-    let depth = world.get_resource::<WaterDepth>().map(|d| d.0.clone());
+    let depth = world
+        .get_resource::<WaterDepth>()
+        .filter(|_| couplings.flood_walk)
+        .map(|d| d.0.clone());
     world.resource_scope(|world, mut cs: Mut<CrowdSim>| {
         let cs = &mut *cs;
         let mut nav_dirty = t0 == 0.0;
@@ -415,13 +456,35 @@ pub(crate) fn crowd_tick(world: &mut World) {
             warning_s,
         } = cs.mode
         {
-            if !cs.ordered && t0 + tick > warning_s {
+            // The order: at `warning_s`, or `warning_s` after the named hazard warning.
+            let t_order = match &cs.order_on {
+                None => Some(warning_s),
+                Some(name) => world
+                    .get_resource::<Warnings>()
+                    .and_then(|w| w.time_of(name))
+                    .map(|t| t + warning_s),
+            };
+            if let Some(t_order) = t_order
+                && !cs.ordered
+                && t0 + tick > t_order
+            {
                 cs.ordered = true;
+                cs.t_order = Some(t_order);
+                if cs.order_on.is_some() {
+                    // Start times were drawn relative to the order.
+                    for s in &mut cs.pending.start {
+                        *s += t_order as f32;
+                    }
+                }
                 let g = cs.map_grid;
+                let by = cs
+                    .order_on
+                    .as_ref()
+                    .map_or_else(String::new, |w| format!(" (on the {w} warning)"));
                 world
                     .resource_mut::<EventLog>()
                     .emit(
-                        warning_s.max(t0),
+                        t_order.max(t0),
                         "crowd",
                         "evacuation.ordered",
                         Severity::Major,
@@ -432,7 +495,9 @@ pub(crate) fn crowd_tick(world: &mut World) {
                         cell: None,
                         name: None,
                     })
-                    .message("evacuation order: residents leave for the shelters")
+                    .message(format!(
+                        "evacuation order{by}: residents leave for the shelters"
+                    ))
                     .with("people", cs.people_total.round());
             }
             let version = closure_state.as_ref().map_or(0, |c| c.0);
@@ -443,7 +508,7 @@ pub(crate) fn crowd_tick(world: &mut World) {
                     let ck = (ny - 1 - k / nx) * nx + k % nx;
                     let by_flag = closure_state
                         .as_ref()
-                        .is_some_and(|c| c.1[ck] & blocked::WALK != 0);
+                        .is_some_and(|c| c.1[ck] & walk_mask != 0);
                     let by_depth = match (&depth, walk_depth_limit) {
                         (Some(d), Some(lim)) => f64::from(d[ck]) > lim,
                         _ => false,
@@ -457,6 +522,10 @@ pub(crate) fn crowd_tick(world: &mut World) {
                 cs.closures_version = version;
                 nav_dirty |= changed;
             }
+        }
+        if !cs.metro_groups.is_empty() {
+            // Flags set in this tick's Impacts phase hold from its end.
+            metro_closures(cs, world, t0 + tick);
         }
         // Sub-steps.
         let n_sub = (tick / f64::from(cs.dt)).ceil().max(1.0) as usize;
@@ -532,8 +601,57 @@ pub(crate) fn crowd_tick(world: &mut World) {
     });
 }
 
+/// Metro entrances out of service (no power under `power_metro`, or flooded: their
+/// asset's `Operational` flag) put their passengers on the street, walking to the
+/// shelters from the entrance.
+fn metro_closures(cs: &mut CrowdSim, world: &mut World, t: f64) {
+    let mut q = world.query::<(&Asset, &Operational)>();
+    let down: Vec<String> = q
+        .iter(world)
+        .filter(|(_, o)| !o.0)
+        .map(|(a, _)| a.id.clone())
+        .collect();
+    for k in 0..cs.metro_groups.len() {
+        let grp = &cs.metro_groups[k];
+        if grp.released || !down.contains(&grp.asset) {
+            continue;
+        }
+        let range = grp.agents.clone();
+        let people = range.len() as f64 * cs.ppa;
+        for s in range {
+            let m = &cs.metro;
+            let goal = cs.best_goal(m.x[s], m.y[s]).unwrap_or(NO_GOAL);
+            cs.crowd
+                .agents
+                .push(m.id[s], m.x[s], m.y[s], m.v0[s], m.r[s], goal, t as f32);
+        }
+        cs.metro_people += people;
+        cs.people_total += people;
+        let grp = &mut cs.metro_groups[k];
+        grp.released = true;
+        world
+            .resource_mut::<EventLog>()
+            .emit(t, "crowd", "metro.closed", Severity::Major)
+            .at(Place {
+                x: grp.x,
+                y: grp.y,
+                cell: None,
+                name: Some(grp.asset.clone()),
+            })
+            .message(format!(
+                "metro entrance {} out of service: {people:.0} passengers put on the street walk to the shelters",
+                grp.asset
+            ))
+            .with("people", people);
+    }
+}
+
 /// Move people whose pre-movement time has passed from their homes onto the street.
 fn release_pending(cs: &mut CrowdSim, t: f64) {
+    // Nobody leaves before the order (with a hazard warning it may never come).
+    if !cs.ordered && matches!(cs.mode, Mode::District { .. }) {
+        return;
+    }
     let start = cs.next_pending;
     while cs.next_pending < cs.pending.len() && f64::from(cs.pending.start[cs.next_pending]) <= t {
         cs.next_pending += 1;
@@ -567,6 +685,13 @@ fn handle_arrivals(cs: &mut CrowdSim, world: &mut World, t: f64) {
         } else {
             keep[k] = false;
             cs.occupancy[g] += cs.ppa;
+            let id = cs.crowd.agents.id[k] as usize;
+            if let Some(t_order) = cs.t_order
+                && id < cs.entities.len() - cs.metro.len()
+            {
+                cs.evac_time_sum += cs.ppa * (t - t_order);
+                cs.evac_people += cs.ppa;
+            }
             if cs.occupancy[g] >= info.capacity {
                 cs.full[g] = true;
                 became_full.push(g);
@@ -796,6 +921,22 @@ pub(crate) fn kpis(cs: &CrowdSim) -> Vec<(&'static str, f64, &'static str, &'sta
             cs.t95.unwrap_or(f64::INFINITY),
             "s",
             "time until 95 % of the people were safe (infinite if never)",
+        ),
+        (
+            "crowd.metro_passengers_people",
+            cs.metro_people,
+            "people",
+            "passengers put on the street by metro entrances out of service (no power or flooded)",
+        ),
+        (
+            "crowd.mean_evacuation_time_s",
+            if cs.evac_people > 0.0 {
+                cs.evac_time_sum / cs.evac_people
+            } else {
+                0.0
+            },
+            "s",
+            "mean time from the evacuation order to reaching a shelter, over the residents who did (district)",
         ),
         (
             "crowd.peak_density_p_m2",

@@ -2,8 +2,9 @@
 //! (stations, engines, dispatch over the road graph, suppression), occupant egress and
 //! station coverage. The model and its sources are in `docs/models/fire.md`.
 //!
-//! Couplings: reads `SurfaceWind` (typhoon or `wind` hazard) when present, `Closures`
-//! (flooded or blocked roads re-route engines) and substation `Operational` flags
+//! Couplings: reads `SurfaceWind` (typhoon or `wind` hazard) when present and the
+//! `wind_fire` switch is on, `Closures` (flooded roads re-route engines when
+//! `flood_roads` is on; see `Couplings::vehicle_mask`) and substation `Operational` flags
 //! (optional secondary ignitions); writes `FireState` and the `FIRE` closure flag of
 //! burning cells.
 
@@ -21,7 +22,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::city::{Asset, AssetKind, BuildingUse, City, Construction, LandUse, NO_BUILDING};
-use crate::coupling::{Closures, FireState, SurfaceWind, blocked};
+use crate::coupling::{Closures, Couplings, FireState, SurfaceWind, blocked};
 use crate::events::{EventLog, Place, Severity};
 use crate::grid::{GridSpec, Palette, Raster, RasterKind};
 use crate::metrics::{MetricId, Metrics};
@@ -1423,6 +1424,7 @@ fn spread_system(
     clock: Res<SimClock>,
     mut fire: ResMut<FireSim>,
     wind: Option<Res<SurfaceWind>>,
+    couplings: Option<Res<Couplings>>,
     mut state: ResMut<FireState>,
     mut closures: Option<ResMut<Closures>>,
     mut log: ResMut<EventLog>,
@@ -1431,9 +1433,11 @@ fn spread_system(
 ) {
     let t_end = clock.t_end();
     let fire = &mut *fire;
+    // The typhoon's (or `wind` hazard's) field drives spread unless `wind_fire` is off;
+    // then the spec's own uniform wind does.
     let w = match &wind {
-        Some(w) => spread::Wind::Field(&w.u, &w.v),
-        None => spread::Wind::Uniform(fire.wind.0, fire.wind.1),
+        Some(w) if Couplings::of(couplings.as_deref()).wind_fire => spread::Wind::Field(&w.u, &w.v),
+        _ => spread::Wind::Uniform(fire.wind.0, fire.wind.1),
     };
     let mut ignited = std::mem::take(&mut fire.ignited);
     let mut burnt = std::mem::take(&mut fire.burnt);

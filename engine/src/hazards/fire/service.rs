@@ -15,7 +15,7 @@ use bevy_ecs::prelude::*;
 use super::roads::{NONE, RoadNet};
 use super::spread::BURNING;
 use super::{FireSim, Incident};
-use crate::coupling::{Closures, FireState};
+use crate::coupling::{Closures, Couplings, FireState};
 use crate::events::{EventLog, Place, Severity};
 use crate::sim::SimClock;
 
@@ -103,8 +103,14 @@ impl Route {
     }
 }
 
-fn blocked_fn(closures: Option<&Closures>) -> impl Fn(usize) -> bool + '_ {
-    move |c| closures.is_some_and(|cl| cl.vehicle_blocked(c))
+/// Whether a cell stops engines: the closure reasons that count under the scenario's
+/// couplings (`Couplings::vehicle_mask`; all of them when no switches were inserted).
+fn blocked_fn<'a>(
+    closures: Option<&'a Closures>,
+    couplings: Option<&Couplings>,
+) -> impl Fn(usize) -> bool + 'a {
+    let mask = Couplings::of(couplings).vehicle_mask();
+    move |c| closures.is_some_and(|cl| cl.blocked_by(c, mask))
 }
 
 /// A route from `from` to `to` leaving at `t0`, or `None` if none exists.
@@ -114,8 +120,9 @@ pub fn plan(
     to: u32,
     t0: f64,
     closures: Option<&Closures>,
+    couplings: Option<&Couplings>,
 ) -> Option<Route> {
-    let blocked = blocked_fn(closures);
+    let blocked = blocked_fn(closures, couplings);
     let tree = net.search(&[(from, t0)], &blocked, &[to]);
     let cells = tree.path_to(to)?;
     let times = net.path_times(&cells, t0);
@@ -151,6 +158,7 @@ pub fn dispatch_system(
     mut fire: ResMut<FireSim>,
     mut engines: Query<(Entity, &mut Engine)>,
     closures: Option<Res<Closures>>,
+    couplings: Option<Res<Couplings>>,
     mut log: ResMut<EventLog>,
 ) {
     let (t, t_end) = (clock.t(), clock.t_end());
@@ -236,7 +244,7 @@ pub fn dispatch_system(
         }
         let access = fire.incidents[k].access;
         let homes: Vec<u32> = free.iter().map(|x| x.2).collect();
-        let blocked = blocked_fn(closures.as_deref());
+        let blocked = blocked_fn(closures.as_deref(), couplings.as_deref());
         let tree = fire.net.search(&[(access, 0.0)], &blocked, &homes);
         let mut cands: Vec<(f64, u32, Entity, u32)> = free
             .iter()
@@ -304,9 +312,11 @@ pub fn suppression_system(
     mut engines: Query<(Entity, &mut Engine)>,
     mut state: ResMut<FireState>,
     mut closures: Option<ResMut<Closures>>,
+    couplings: Option<Res<Couplings>>,
     mut log: ResMut<EventLog>,
 ) {
     let (t, t_end, dt) = (clock.t(), clock.t_end(), clock.dt);
+    let couplings = couplings.as_deref();
     let fire = &mut *fire;
     let p = fire.service;
     let cell_area = fire.grid.cell_area();
@@ -452,7 +462,14 @@ pub fn suppression_system(
                 .with("affected_m2", f64::from(cells_reached) * cell_area)
                 .with("buildings", buildings);
             for ent in fire.incidents[k].engines.clone() {
-                send_home(fire, &mut engines, ent, t_end, closures.as_deref());
+                send_home(
+                    fire,
+                    &mut engines,
+                    ent,
+                    t_end,
+                    closures.as_deref(),
+                    couplings,
+                );
             }
         } else if held_inc[k] == burning_inc[k] && inc.contained.is_none() && inc.working {
             let id = inc.id;
@@ -493,7 +510,14 @@ pub fn suppression_system(
         if target == en.cell {
             continue;
         }
-        if let Some(route) = plan(&fire.net, en.cell, target, t_end, closures.as_deref()) {
+        if let Some(route) = plan(
+            &fire.net,
+            en.cell,
+            target,
+            t_end,
+            closures.as_deref(),
+            couplings,
+        ) {
             en.task = Task::Driving {
                 purpose: Purpose::Reposition { incident },
                 route,
@@ -508,6 +532,7 @@ fn send_home(
     ent: Entity,
     t: f64,
     closures: Option<&Closures>,
+    couplings: Option<&Couplings>,
 ) {
     let Ok((_, mut en)) = engines.get_mut(ent) else {
         return;
@@ -519,7 +544,7 @@ fn send_home(
         en.task = Task::Idle;
         return;
     }
-    let route = plan(&fire.net, en.cell, en.home, t, closures).unwrap_or(Route {
+    let route = plan(&fire.net, en.cell, en.home, t, closures, couplings).unwrap_or(Route {
         cells: vec![en.cell],
         times: vec![t],
         version: closures.map_or(0, |c| c.version),
@@ -538,11 +563,14 @@ pub fn movement_system(
     mut fire: ResMut<FireSim>,
     mut engines: Query<(Entity, &mut Engine)>,
     closures: Option<Res<Closures>>,
+    couplings: Option<Res<Couplings>>,
     mut log: ResMut<EventLog>,
 ) {
     let (t, t_end) = (clock.t(), clock.t_end());
     let fire = &mut *fire;
     let setup = fire.service.setup_s;
+    let couplings = couplings.as_deref();
+    let mask = Couplings::of(couplings).vehicle_mask();
     let version = closures.as_ref().map_or(0, |c| c.version);
     for (_, ent) in sorted_engines(&engines) {
         let (_, mut en) = engines.get_mut(ent).expect("listed");
@@ -557,13 +585,20 @@ pub fn movement_system(
             let blocked = closures.as_deref().is_some_and(|cl| {
                 route.cells[k..]
                     .iter()
-                    .any(|&c| cl.vehicle_blocked(c as usize))
+                    .any(|&c| cl.blocked_by(c as usize, mask))
             });
             if blocked || route.stuck {
                 let here = route.cells[k];
                 let start = route.times[k].max(t);
                 let old_eta = *route.times.last().expect("non-empty");
-                match plan(&fire.net, here, route.target(), start, closures.as_deref()) {
+                match plan(
+                    &fire.net,
+                    here,
+                    route.target(),
+                    start,
+                    closures.as_deref(),
+                    couplings,
+                ) {
                     Some(new) => {
                         let delay = new.times.last().copied().unwrap_or(start) - old_eta;
                         *route = new;
@@ -617,7 +652,14 @@ pub fn movement_system(
                     en.task = Task::Idle;
                     let home = en.home;
                     if en.cell != home
-                        && let Some(r) = plan(&fire.net, en.cell, home, arrive, closures.as_deref())
+                        && let Some(r) = plan(
+                            &fire.net,
+                            en.cell,
+                            home,
+                            arrive,
+                            closures.as_deref(),
+                            couplings,
+                        )
                     {
                         en.task = Task::Driving {
                             purpose: Purpose::Return,

@@ -12,6 +12,8 @@
 //! Hazus restoration functions. Model and sources: docs/models/infrastructure.md.
 
 #[cfg(test)]
+mod coupling_tests;
+#[cfg(test)]
 mod tests;
 
 use bevy_ecs::prelude::*;
@@ -440,9 +442,6 @@ impl Plugin for LifelinesPlugin<'_> {
             ids,
         });
         sim.world.insert_resource(AssetFailureOwner("lifelines"));
-        if !sim.world.contains_resource::<Couplings>() {
-            sim.world.insert_resource(Couplings::default());
-        }
         sim.add_systems(Phase::Impacts, lifelines_step);
         sim.add_finish_systems(lifelines_finish);
         Ok(())
@@ -531,7 +530,7 @@ fn lifelines_step(
     clock: Res<SimClock>,
     city: Res<City>,
     rng: Res<RngStreams>,
-    couplings: Res<Couplings>,
+    couplings: Option<Res<Couplings>>,
     depth: Option<Res<WaterDepth>>,
     wind: Option<Res<SurfaceWind>>,
     fire: Option<Res<FireState>>,
@@ -543,6 +542,7 @@ fn lifelines_step(
 ) {
     let st = &mut *st;
     let t = clock.t_end();
+    let couplings = Couplings::of(couplings.as_deref());
     // 1. Imposed failures.
     while st.forced.last().is_some_and(|f| f.0 < t) {
         let (tf, n, cause) = st.forced.pop().expect("checked");

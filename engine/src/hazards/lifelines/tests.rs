@@ -303,3 +303,16 @@ fn flood_intensity_ignores_the_sea_and_rivers_next_to_an_asset() {
     depth[g.index(2, 3)] = 0.4;
     assert!((depth_at(&depth, &door) - 0.4).abs() < 1e-6);
 }
+
+/// Power → hospitals: with the coupling the hospital goes to generators and, once they
+/// run dry, out of service; with `power_hospitals` off it keeps working on the same run.
+#[test]
+fn power_hospital_coupling_switch() {
+    let on = run_text(SMALL);
+    let off = run_text(&format!("{SMALL}\n[couplings]\npower_hospitals = false\n"));
+    assert!(find(&on.events, "hospital.on_backup", "H1").is_some());
+    assert!(find(&on.events, "asset.failed", "H1").is_some());
+    assert!(find(&off.events, "hospital.on_backup", "H1").is_none());
+    assert!(find(&off.events, "asset.failed", "H1").is_none());
+    assert!(find(&off.events, "asset.failed", "P1").is_some());
+}

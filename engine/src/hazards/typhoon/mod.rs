@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::city::assets::{Asset, Operational};
 use crate::city::{AssetKind, City, LandUse, NO_BUILDING};
-use crate::coupling::{RainRate, SeaLevel, SurfaceWind};
+use crate::coupling::{RainRate, SeaLevel, SurfaceWind, Warnings};
 use crate::events::{EventLog, Place, Severity};
 use crate::grid::{Palette, Raster, RasterKind};
 use crate::metrics::{MetricId, Metrics};
@@ -1025,6 +1025,9 @@ impl Plugin for TyphoonPlugin<'_> {
             gust: vec![0.0; n],
         });
         sim.world.insert_resource(RainRate(vec![0.0; n]));
+        if !sim.world.contains_resource::<Warnings>() {
+            sim.world.insert_resource(Warnings::default());
+        }
         let level0 = tide.level(0.0);
         sim.world.insert_resource(SeaLevel(level0));
         sim.world.insert_resource(TyphoonState {
@@ -1075,6 +1078,19 @@ impl Plugin for TyphoonPlugin<'_> {
     }
 }
 
+/// CMA typhoon warning signals (中国气象局令第16号, 2007, 《气象灾害预警信号发布与传播办法》)
+/// by the wind they announce: blue — mean wind Beaufort 6 or gusts 8; yellow — mean 8 or
+/// gusts 10; orange — mean 10 or gusts 12; red — mean 12 or gusts 14. Lower bounds of the
+/// Beaufort classes in m/s (GB/T 28591-2012 风力等级). Names, mean wind, gust; lowest
+/// first. The signals are forecasts (issued 24, 24, 12, 6 h ahead); here they are issued
+/// when the simulated wind over land reaches them, i.e. late by the lead time.
+pub const CMA_TYPHOON: [(&str, f64, f64); 4] = [
+    ("blue", 10.8, 17.2),
+    ("yellow", 17.2, 24.5),
+    ("orange", 24.5, 32.7),
+    ("red", 32.7, 41.5),
+];
+
 /// A place on the map with its cell.
 fn place(city: &City, x: f64, y: f64, name: Option<String>) -> Place {
     Place {
@@ -1098,6 +1114,7 @@ fn forcing(
     mut metrics: ResMut<Metrics>,
     mut log: ResMut<EventLog>,
     mut health: ResMut<RunHealth>,
+    mut warnings: ResMut<Warnings>,
 ) {
     let st = &mut *st;
     let t = clock.t();
@@ -1156,6 +1173,39 @@ fn forcing(
         let rmax = rain.0.par_iter().copied().reduce(|| 0.0, f32::max);
         metrics.set(st.ids.rain_max, f64::from(rmax) * 3.6e6);
         metrics.set(st.ids.rain_center, f64::from(rain.0[st.center]) * 3.6e6);
+        // Typhoon warning signals from the wind over land (CMA_TYPHOON).
+        let (land_wind, land_gust) = (0..w.u.len())
+            .into_par_iter()
+            .filter(|&k| !st.water[k])
+            .map(|k| (w.u[k].hypot(w.v[k]), w.gust[k]))
+            .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        for (k, &(name, mean, gust)) in CMA_TYPHOON.iter().enumerate() {
+            if (f64::from(land_wind) >= mean || f64::from(land_gust) >= gust)
+                && warnings.issue(&format!("typhoon_{name}"), t)
+            {
+                let (cx, cy) = st.center_xy;
+                log.emit(
+                    t,
+                    "typhoon",
+                    "signal.issued",
+                    [
+                        Severity::Minor,
+                        Severity::Moderate,
+                        Severity::Major,
+                        Severity::Critical,
+                    ][k],
+                )
+                .at(place(&city, cx, cy, None))
+                .message(format!(
+                    "typhoon {name} signal: wind over land {land_wind:.1} m/s (10-min mean), \
+                     gusts {land_gust:.1} m/s (CMA: mean ≥ {mean} or gust ≥ {gust} m/s)"
+                ))
+                .with("level", name)
+                .with("warning", format!("typhoon_{name}"))
+                .with("wind_m_s", f64::from(land_wind))
+                .with("gust_m_s", f64::from(land_gust));
+            }
+        }
         if gmax > st.peak_gust.0 {
             let k = w
                 .gust
@@ -1229,6 +1279,7 @@ fn forcing(
         .for_each(|(tot, r)| *tot += f64::from(*r) * dt * 1000.0);
     for (k, acc) in st.rain_warn.update(t + dt, depth_center) {
         let (name, hours, mm) = CMA_RAINSTORM[k];
+        warnings.issue(&format!("rainstorm_{name}"), t + dt);
         let (cx, cy) = st.center_xy;
         log.emit(
             t + dt,
@@ -1353,6 +1404,7 @@ fn forcing(
         let wl = &st.sea_warnings[k];
         if !st.sea_level_reached[k] && level >= wl.level_m {
             st.sea_level_reached[k] = true;
+            warnings.issue(&format!("sea_level_{}", wl.name), t);
             let (x, y) = st.coast_xy;
             log.emit(t, "typhoon", "sea_level.warning", Severity::Major)
                 .at(place(&city, x, y, Some("coast".into())))
