@@ -60,6 +60,21 @@ fn bottleneck(n: usize) -> Crowd {
     l.build(a, ModelKind::Csm, p, None, 2)
 }
 
+/// CPU time of this process (all threads), s, from /proc/self/stat (Linux); 0 elsewhere.
+/// The machine is shared: agent-steps per CPU-second are what the code does with the
+/// cores it actually got.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Clock ticks per second: 100 on every Linux configuration in practice.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn steps(c: &mut Criterion) {
     let mut g = c.benchmark_group("crowd_step");
     g.sample_size(10);
@@ -82,6 +97,7 @@ fn steps(c: &mut Criterion) {
                     .num_threads(threads)
                     .build()
                     .expect("pool");
+                let (mut total_steps, mut total_cpu, mut total_wall) = (0u64, 0.0f64, 0.0f64);
                 g.bench_with_input(
                     BenchmarkId::new(format!("{name}/{threads}t"), n),
                     &n,
@@ -90,6 +106,7 @@ fn steps(c: &mut Criterion) {
                             let mut c = base.clone();
                             // Settle the first step's allocations out of the timing.
                             pool.install(|| c.step(0.05));
+                            let cpu0 = cpu_seconds();
                             let t = Instant::now();
                             pool.install(|| {
                                 for _ in 0..iters {
@@ -97,10 +114,22 @@ fn steps(c: &mut Criterion) {
                                 }
                             });
                             black_box(&c.agents.x);
-                            t.elapsed()
+                            let el = t.elapsed();
+                            total_steps += iters * n as u64;
+                            total_cpu += cpu_seconds() - cpu0;
+                            total_wall += el.as_secs_f64();
+                            el
                         })
                     },
                 );
+                if total_cpu > 0.0 {
+                    eprintln!(
+                        "{name}/{threads}t n={n}: {:.3e} agent-steps per CPU-second, \
+                         {:.3e} per wall-second (all samples, warm-up included)",
+                        total_steps as f64 / total_cpu,
+                        total_steps as f64 / total_wall
+                    );
+                }
             }
         }
     }

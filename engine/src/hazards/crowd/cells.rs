@@ -1,7 +1,13 @@
 //! The neighbour cell list: a uniform grid of buckets of half the interaction range,
-//! rebuilt every step by a stable counting sort (O(N), no allocation after the first
-//! step). Agents in the 5 × 5 block of buckets around one are all its candidates: 6.25
-//! range² of area scanned instead of 9 range² with range-sized buckets.
+//! rebuilt every step by a stable counting sort into a flat CSR layout (counts, prefix
+//! sums, a permutation). The caller reorders the people by that permutation
+//! ([`CellList::apply_order`]), so the people of one bucket — and of a whole row of
+//! buckets — are a contiguous slot range: a neighbour scan reads a few contiguous runs
+//! of the position arrays instead of chasing indices. People in the 5 × 5 block of
+//! buckets around one are all its candidates: 6.25 range² of area scanned instead of
+//! 9 range² with range-sized buckets.
+
+use rayon::prelude::*;
 
 /// Buckets over a rectangle, optionally periodic in x.
 #[derive(Debug, Clone, Default)]
@@ -15,18 +21,20 @@ pub struct CellList {
     pub periodic_x: bool,
     /// Buckets searched on each side (2 with half-range buckets).
     reach: usize,
-    /// `start[c]..start[c + 1]` indexes `order` for bucket c.
+    /// Dense mode: `start[c]..start[c + 1]` is the slot range of bucket c once the
+    /// people are in bucket order.
     pub start: Vec<u32>,
-    /// Agent indices, grouped by bucket, in increasing index within a bucket.
+    /// The stable sorting permutation of the last rebuild: new slot k = old slot
+    /// `order[k]` (the identity after [`CellList::apply_order`]).
     pub order: Vec<u32>,
-    /// Bucket of each agent.
+    /// Bucket of each person (in the sorted order after [`CellList::apply_order`]).
     pub cell: Vec<u32>,
-    /// Sparse mode (far more buckets than agents, e.g. a few thousand walkers over a
-    /// whole district): `order` is sorted by (bucket, index) and `sorted` holds each
-    /// entry's bucket, so a run of buckets is found by binary search instead of a
-    /// counting sort that would clear millions of buckets every step.
+    /// Sparse mode (far more buckets than people, e.g. a few thousand walkers over a
+    /// whole district): the bucket of each sorted slot is `cell`, nondecreasing, and a
+    /// run of buckets is found by binary search instead of a counting sort that would
+    /// clear millions of buckets every step.
     sparse: bool,
-    sorted: Vec<u32>,
+    cursor: Vec<u32>,
 }
 
 impl CellList {
@@ -58,77 +66,104 @@ impl CellList {
             order: Vec::new(),
             cell: Vec::new(),
             sparse: true,
-            sorted: Vec::new(),
+            cursor: Vec::new(),
         }
     }
 
     /// Bucket coordinates of a point, clamped to the grid.
     #[inline]
     pub fn coords(&self, x: f32, y: f32) -> (usize, usize) {
-        let i = ((x - self.x0) * self.inv).floor().max(0.0) as usize;
-        let j = ((y - self.y0) * self.inv).floor().max(0.0) as usize;
+        // Truncation of a non-negative value is its floor (no libm `floorf` call).
+        let i = ((x - self.x0) * self.inv).max(0.0) as usize;
+        let j = ((y - self.y0) * self.inv).max(0.0) as usize;
         (i.min(self.nx - 1), j.min(self.ny - 1))
     }
 
-    /// Re-bucket all agents (stable: ties keep index order, so the result is a pure
-    /// function of the positions).
+    /// Re-bucket all people and compute the stable sorting permutation `order` (ties keep
+    /// slot order, so the result is a pure function of the positions). In dense mode
+    /// `start` then holds the slot ranges of the buckets *after* the reorder.
     pub fn rebuild(&mut self, xs: &[f32], ys: &[f32]) {
         let n = xs.len();
         self.cell.resize(n, 0);
         self.order.resize(n, 0);
-        for k in 0..n {
-            let (i, j) = self.coords(xs[k], ys[k]);
-            self.cell[k] = (j * self.nx + i) as u32;
+        {
+            let mut cell = std::mem::take(&mut self.cell);
+            let this = &*self;
+            cell.par_iter_mut()
+                .zip(xs.par_iter().zip(ys.par_iter()))
+                .with_min_len(4096)
+                .for_each(|(c, (&x, &y))| {
+                    let (i, j) = this.coords(x, y);
+                    *c = (j * this.nx + i) as u32;
+                });
+            self.cell = cell;
         }
         let buckets = self.nx * self.ny;
         self.sparse = buckets > 8 * n + 4096;
         if self.sparse {
-            // (bucket, index) order: a pure function of the positions.
             for (k, o) in self.order.iter_mut().enumerate() {
                 *o = k as u32;
             }
             let cell = &self.cell;
             self.order.sort_unstable_by_key(|&k| (cell[k as usize], k));
-            self.sorted.clear();
-            self.sorted
-                .extend(self.order.iter().map(|&k| cell[k as usize]));
             return;
         }
+        // Counting sort: counts, exclusive prefix sums, stable scatter.
+        self.start.clear();
         self.start.resize(buckets + 1, 0);
-        self.start.iter_mut().for_each(|s| *s = 0);
-        for k in 0..n {
-            self.start[self.cell[k] as usize + 1] += 1;
+        for &c in &self.cell {
+            self.start[c as usize + 1] += 1;
         }
         for c in 0..buckets {
             self.start[c + 1] += self.start[c];
         }
-        // Scatter with a running cursor per bucket, reusing `start` shifted by one.
-        let mut cursor: Vec<u32> = self.start[..buckets].to_vec();
-        for k in 0..n {
-            let c = self.cell[k] as usize;
-            self.order[cursor[c] as usize] = k as u32;
-            cursor[c] += 1;
+        self.cursor.clear();
+        self.cursor.extend_from_slice(&self.start[..buckets]);
+        for (k, &c) in self.cell.iter().enumerate() {
+            let c = c as usize;
+            self.order[self.cursor[c] as usize] = k as u32;
+            self.cursor[c] += 1;
         }
     }
 
-    /// The agents of buckets `b0..=b1` (one row) as a slice of `order`.
+    /// Whether the last rebuild's permutation leaves every person in place.
+    pub fn is_identity(&self) -> bool {
+        self.order.iter().enumerate().all(|(k, &o)| o as usize == k)
+    }
+
+    /// Record that the caller has reordered the people by `order`: buckets follow.
+    pub fn apply_order(&mut self) {
+        if self.is_identity() {
+            return;
+        }
+        let mut sorted = std::mem::take(&mut self.cursor);
+        sorted.clear();
+        sorted.par_extend(self.order.par_iter().map(|&k| self.cell[k as usize]));
+        self.cursor = std::mem::replace(&mut self.cell, sorted);
+        for (k, o) in self.order.iter_mut().enumerate() {
+            *o = k as u32;
+        }
+    }
+
+    /// The slot range of buckets `b0..=b1` (one row), people in bucket order.
     #[inline]
-    fn run(&self, b0: usize, b1: usize) -> &[u32] {
-        let (lo, hi) = if self.sparse {
+    fn run(&self, b0: usize, b1: usize) -> (usize, usize) {
+        if self.sparse {
             (
-                self.sorted.partition_point(|&c| (c as usize) < b0),
-                self.sorted.partition_point(|&c| (c as usize) <= b1),
+                self.cell.partition_point(|&c| (c as usize) < b0),
+                self.cell.partition_point(|&c| (c as usize) <= b1),
             )
         } else {
             (self.start[b0] as usize, self.start[b1 + 1] as usize)
-        };
-        &self.order[lo..hi]
+        }
     }
 
-    /// Calls `f(j)` for every agent in the (2 reach + 1)² buckets around bucket `c`
-    /// (with the periodic wrap in x when set).
+    /// Calls `f(lo, hi)` for each contiguous slot range of the people in the
+    /// (2 reach + 1)² buckets around bucket `c` (with the periodic wrap in x when set),
+    /// rows south to north, west to east: a fixed order, so sums over neighbours do not
+    /// depend on anything but the positions. Requires the people in bucket order.
     #[inline]
-    pub fn for_near(&self, c: u32, mut f: impl FnMut(usize)) {
+    pub fn for_near_ranges(&self, c: u32, mut f: impl FnMut(usize, usize)) {
         let r = self.reach;
         let (ci, cj) = ((c as usize) % self.nx, (c as usize) / self.nx);
         let j0 = cj.saturating_sub(r);
@@ -136,25 +171,35 @@ impl CellList {
         for j in j0..=j1 {
             let row = j * self.nx;
             if self.periodic_x && self.nx > 2 * r {
-                for d in 0..=2 * r {
-                    let b = row + (ci + self.nx - r + d) % self.nx;
-                    for &k in self.run(b, b) {
-                        f(k as usize);
-                    }
+                // Buckets ci−r..=ci+r modulo nx: one run, or two across the seam.
+                let lo = (ci + self.nx - r) % self.nx;
+                let hi = (ci + r) % self.nx;
+                if lo <= hi {
+                    let (a, b) = self.run(row + lo, row + hi);
+                    f(a, b);
+                } else {
+                    let (a, b) = self.run(row + lo, row + self.nx - 1);
+                    f(a, b);
+                    let (a, b) = self.run(row, row + hi);
+                    f(a, b);
                 }
             } else {
                 let i0 = ci.saturating_sub(r);
                 let i1 = (ci + r).min(self.nx - 1);
-                let (b0, b1) = (row + i0, row + i1);
-                for &k in self.run(b0, b1) {
-                    f(k as usize);
-                }
+                let (a, b) = self.run(row + i0, row + i1);
+                f(a, b);
             }
         }
     }
 
+    /// Calls `f(j)` for every person in the buckets around bucket `c`.
+    #[inline]
+    pub fn for_near(&self, c: u32, mut f: impl FnMut(usize)) {
+        self.for_near_ranges(c, |lo, hi| (lo..hi).for_each(&mut f));
+    }
+
     pub fn bytes(&self) -> usize {
-        (self.start.len() + self.order.len() + self.cell.len() + self.sorted.len()) * 4
+        (self.start.len() + self.order.len() + self.cell.len() + self.cursor.len()) * 4
     }
 }
 
@@ -169,10 +214,13 @@ mod tests {
         // Buckets of 0.5 m, two on each side.
         let mut cl = CellList::new([0.0, 0.0, 10.0, 10.0], 1.0, true);
         cl.rebuild(&xs, &ys);
+        // Already in bucket order except 3 (bucket 39) before 2 (bucket 210).
+        assert_eq!(cl.order, vec![0, 1, 3, 2]);
+        cl.apply_order();
         let mut seen = Vec::new();
         cl.for_near(cl.cell[0], |k| seen.push(k));
         seen.sort();
         // 1 is within range, 3 is across the periodic edge, 2 is far.
-        assert_eq!(seen, vec![0, 1, 3]);
+        assert_eq!(seen, vec![0, 1, 2]);
     }
 }

@@ -109,12 +109,17 @@ impl Walls {
     /// Indices of the walls that may lie within the build range of (x, y).
     #[inline]
     pub fn near(&self, x: f32, y: f32) -> &[u32] {
-        let i = ((x - self.x0) * self.inv).floor();
-        let j = ((y - self.y0) * self.inv).floor();
-        if i < 0.0 || j < 0.0 || i >= self.nx as f32 || j >= self.ny as f32 {
+        let fi = (x - self.x0) * self.inv;
+        let fj = (y - self.y0) * self.inv;
+        // Negative or NaN: outside. Truncation of a non-negative value is its floor.
+        if !(fi >= 0.0 && fj >= 0.0) {
             return &[];
         }
-        let b = j as usize * self.nx + i as usize;
+        let (i, j) = (fi as usize, fj as usize);
+        if i >= self.nx || j >= self.ny {
+            return &[];
+        }
+        let b = j * self.nx + i;
         &self.items[self.start[b] as usize..self.start[b + 1] as usize]
     }
 

@@ -14,14 +14,11 @@
 //! whatever rayon's thread count.
 
 use rayon::prelude::*;
+use wide::{CmpGe, CmpGt, CmpLe, CmpLt, f32x8};
 
 use super::cells::CellList;
 use super::geometry::Walls;
 use super::navigation::{Field, NavGrid};
-
-/// Neighbours kept per person between the direction and gap passes; a denser
-/// neighbourhood falls back to a second scan.
-const NEAR_CAP: usize = 96;
 
 /// No goal: walk along +x (periodic corridor tests).
 pub const NO_GOAL: u16 = u16::MAX;
@@ -199,21 +196,42 @@ impl Agents {
     }
     /// Reorder every array by `perm` (new slot k holds old slot perm[k]).
     pub fn permute(&mut self, perm: &[u32]) {
-        fn p<T: Copy>(v: &mut Vec<T>, perm: &[u32]) {
-            let new: Vec<T> = perm.iter().map(|&k| v[k as usize]).collect();
-            *v = new;
+        let mut out = Agents::default();
+        self.permute_into(perm, &mut out);
+        *self = out;
+    }
+    /// Write `self` reordered by `perm` into `out`, reusing its capacity (the arrays are
+    /// gathered in parallel; the result does not depend on the split).
+    pub fn permute_into(&self, perm: &[u32], out: &mut Agents) {
+        fn g<T: Copy + Send + Sync>(src: &[T], perm: &[u32], dst: &mut Vec<T>) {
+            dst.clear();
+            dst.par_extend(perm.par_iter().with_min_len(4096).map(|&k| src[k as usize]));
         }
-        p(&mut self.x, perm);
-        p(&mut self.y, perm);
-        p(&mut self.vx, perm);
-        p(&mut self.vy, perm);
-        p(&mut self.v0, perm);
-        p(&mut self.r, perm);
-        p(&mut self.goal, perm);
-        p(&mut self.state, perm);
-        p(&mut self.start, perm);
-        p(&mut self.stress, perm);
-        p(&mut self.id, perm);
+        rayon::join(
+            || {
+                rayon::join(
+                    || g(&self.x, perm, &mut out.x),
+                    || g(&self.y, perm, &mut out.y),
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        g(&self.vx, perm, &mut out.vx);
+                        g(&self.vy, perm, &mut out.vy);
+                        g(&self.v0, perm, &mut out.v0);
+                    },
+                    || {
+                        g(&self.r, perm, &mut out.r);
+                        g(&self.goal, perm, &mut out.goal);
+                        g(&self.state, perm, &mut out.state);
+                        g(&self.start, perm, &mut out.start);
+                        g(&self.stress, perm, &mut out.stress);
+                        g(&self.id, perm, &mut out.id);
+                    },
+                )
+            },
+        );
     }
     /// Keep the slots where `keep` is true, in order.
     pub fn retain(&mut self, keep: &[bool]) {
@@ -253,6 +271,8 @@ pub struct Crowd {
     pub t: f64,
     nvx: Vec<f32>,
     nvy: Vec<f32>,
+    /// Second copy of the arrays for the per-step reorder (reused, no allocation).
+    back: Agents,
 }
 
 /// Interaction range, m: the gap at which the speed function saturates (v0 T) plus two
@@ -302,29 +322,32 @@ impl Crowd {
             t: 0.0,
             nvx: Vec::new(),
             nvy: Vec::new(),
+            back: Agents::default(),
         }
     }
 
-    /// Bytes of per-person state (arrays, scratch and cell list).
+    /// Bytes of per-person state: the arrays, their second copy for the per-step reorder
+    /// and the scratch velocities (the cell list is [`CellList::bytes`]).
     pub fn bytes_per_agent() -> usize {
-        Agents::BYTES_PER_AGENT + 8 + 8
+        2 * Agents::BYTES_PER_AGENT + 8
     }
 
     /// Advance by `dt` seconds.
     pub fn step(&mut self, dt: f32) {
         let t_now = self.t as f32;
-        for k in 0..self.agents.len() {
-            if self.agents.state[k] == state::WAITING && self.agents.start[k] <= t_now {
-                self.agents.state[k] = state::MOVING;
+        for (st, &t0) in self.agents.state.iter_mut().zip(&self.agents.start) {
+            if *st == state::WAITING && t0 <= t_now {
+                *st = state::MOVING;
             }
         }
-        // Sort people by bucket now and then so neighbours sit close in memory.
-        if self.steps.is_multiple_of(32) {
-            self.cells.rebuild(&self.agents.x, &self.agents.y);
-            let perm = self.cells.order.clone();
-            self.agents.permute(&perm);
-        }
+        // Counting sort by bucket, then reorder the people so each row of buckets is a
+        // contiguous run of the arrays (slots change; ids do not).
         self.cells.rebuild(&self.agents.x, &self.agents.y);
+        if !self.cells.is_identity() {
+            self.agents.permute_into(&self.cells.order, &mut self.back);
+            std::mem::swap(&mut self.agents, &mut self.back);
+            self.cells.apply_order();
+        }
         let n = self.agents.len();
         self.nvx.resize(n, 0.0);
         self.nvy.resize(n, 0.0);
@@ -333,18 +356,21 @@ impl Crowd {
         let mut stress = std::mem::take(&mut self.agents.stress);
         {
             let this = &*self;
-            nvx.par_iter_mut()
-                .zip(nvy.par_iter_mut())
-                .zip(stress.par_iter_mut())
+            nvx.par_chunks_mut(CHUNK)
+                .zip(nvy.par_chunks_mut(CHUNK))
+                .zip(stress.par_chunks_mut(CHUNK))
                 .enumerate()
-                .with_min_len(256)
-                .for_each(|(i, ((vx, vy), st))| {
-                    let v = match this.model {
-                        ModelKind::Csm => this.csm_velocity(i),
-                        ModelKind::Sfm => this.sfm_velocity(i, dt, st),
-                    };
-                    *vx = v[0];
-                    *vy = v[1];
+                .for_each(|(c, ((vx, vy), st))| {
+                    let mut cand = Candidates::new();
+                    for k in 0..vx.len() {
+                        let i = c * CHUNK + k;
+                        let v = match this.model {
+                            ModelKind::Csm => this.csm_velocity(i, &mut cand),
+                            ModelKind::Sfm => this.sfm_velocity(i, dt, &mut st[k]),
+                        };
+                        vx[k] = v[0];
+                        vy[k] = v[1];
+                    }
                 });
         }
         self.agents.stress = stress;
@@ -428,7 +454,73 @@ impl Crowd {
         (dx, a.y[j] - a.y[i])
     }
 
-    fn csm_velocity(&self, i: usize) -> [f32; 2] {
+    /// Copy the candidate neighbours of person i (the people of the 5 × 5 buckets
+    /// around it, contiguous runs thanks to the bucket order) into `c` as offsets and
+    /// contact distances, calling `flush` whenever the buffer is full and at the end.
+    /// Neighbours hidden behind a wall are replaced by a far sentinel.
+    #[inline]
+    fn gather(
+        &self,
+        i: usize,
+        near_walls: &[u32],
+        c: &mut Candidates,
+        mut flush: impl FnMut(&mut Candidates),
+    ) {
+        let a = &self.agents;
+        let (xi, yi, ri) = (a.x[i], a.y[i], a.r[i]);
+        let range2 = self.range * self.range;
+        c.n = 0;
+        let period = self.period;
+        self.cells.for_near_ranges(self.cells.cell[i], |lo, hi| {
+            let mut j = lo;
+            while j < hi {
+                let take = (hi - j).min(CAP - c.n);
+                let base = c.n;
+                // Plain slice-to-slice loops: they vectorise.
+                for ((o, &x), (q, &y)) in c.dx[base..base + take]
+                    .iter_mut()
+                    .zip(&a.x[j..j + take])
+                    .zip(c.dy[base..base + take].iter_mut().zip(&a.y[j..j + take]))
+                {
+                    *o = x - xi;
+                    *q = y - yi;
+                }
+                for (o, &r) in c.l[base..base + take].iter_mut().zip(&a.r[j..j + take]) {
+                    *o = ri + r;
+                }
+                if let Some(l) = period {
+                    for dx in &mut c.dx[base..base + take] {
+                        if *dx > 0.5 * l {
+                            *dx -= l;
+                        } else if *dx < -0.5 * l {
+                            *dx += l;
+                        }
+                    }
+                }
+                if !near_walls.is_empty() {
+                    for k in base..base + take {
+                        let (dx, dy) = (c.dx[k], c.dy[k]);
+                        if dx * dx + dy * dy <= range2
+                            && self.walls.blocks(xi, yi, xi + dx, yi + dy)
+                        {
+                            c.dx[k] = FAR;
+                        }
+                    }
+                }
+                c.n += take;
+                j += take;
+                if c.n == CAP {
+                    flush(c);
+                    c.n = 0;
+                }
+            }
+        });
+        if c.n > 0 {
+            flush(c);
+        }
+    }
+
+    fn csm_velocity(&self, i: usize, cand: &mut Candidates) -> [f32; 2] {
         let a = &self.agents;
         if a.state[i] != state::MOVING {
             return [0.0, 0.0];
@@ -441,40 +533,25 @@ impl Crowd {
         let p = &self.csm;
         let range2 = self.range * self.range;
         let near_walls = self.walls.near(xi, yi);
-        let (mut ex, mut ey) = (e0[0], e0[1]);
-        let c = self.cells.cell[i];
-        // Neighbours in range, kept for the gap search: (dx, dy, distance, ℓ).
-        let mut near = [(0.0f32, 0.0f32, 0.0f32, 0.0f32); NEAR_CAP];
-        let mut count = 0usize;
-        let mut overflow = false;
-        // Beyond (ℓ + 12 D) the repulsion is below a·e⁻¹² ≈ 6·10⁻⁶ a: skip the exp.
+        // Pass 1: repulsion from neighbours, summed in 8 fixed lanes (the lane of a
+        // neighbour is its position in the fixed scan order, so the sum is a pure
+        // function of the positions), distances kept for pass 2.
+        let mut sx = f32x8::splat(0.0);
+        let mut sy = f32x8::splat(0.0);
+        // Beyond (ℓ + 12 D) the repulsion is below a·e⁻¹² ≈ 6·10⁻⁶ a: masked out.
         let rep_cut = 12.0 * p.d;
-        self.cells.for_near(c, |j| {
-            if j == i {
-                return;
-            }
-            let (dx, dy) = self.delta(i, j);
-            let d2 = dx * dx + dy * dy;
-            if d2 > range2 || d2 == 0.0 {
-                return;
-            }
-            if !near_walls.is_empty() && self.walls.blocks(xi, yi, xi + dx, yi + dy) {
-                return;
-            }
-            let d = d2.sqrt();
-            let l = ri + a.r[j];
-            if d - l < rep_cut {
-                let s = p.a * ((l - d) / p.d).exp();
-                ex -= s * dx / d;
-                ey -= s * dy / d;
-            }
-            if count < NEAR_CAP {
-                near[count] = (dx, dy, d, l);
-                count += 1;
-            } else {
-                overflow = true;
-            }
+        let inv_d = 1.0 / p.d;
+        let mut blocks = 0usize;
+        self.gather(i, near_walls, cand, |c| {
+            blocks += 1;
+            c.pad();
+            repulse(c, range2, p.a, inv_d, rep_cut, &mut sx, &mut sy);
         });
+        let (mut ex, mut ey) = (e0[0], e0[1]);
+        for (x, y) in sx.to_array().into_iter().zip(sy.to_array()) {
+            ex += x;
+            ey += y;
+        }
         for &k in near_walls {
             let (px, py, d) = self.walls.segs[k as usize].closest(xi, yi);
             if d > 0.0 && d < self.range {
@@ -489,33 +566,18 @@ impl Crowd {
         } else {
             (e0[0], e0[1])
         };
-        // Gap to the first person in the corridor ahead (people beyond the range are
-        // farther than v0 T, where the speed is saturated anyway).
+        // Pass 2: gap to the first person in the corridor ahead (people beyond the range
+        // are farther than v0 T, where the speed is saturated anyway). A minimum, so
+        // exact whatever the order.
         let mut gap = f32::INFINITY;
-        let mut ahead = |dx: f32, dy: f32, d: f32, l: f32| {
-            if ex * dx + ey * dy >= 0.0 && (ey * dx - ex * dy).abs() <= l {
-                gap = gap.min(d - l);
-            }
-        };
-        if overflow {
-            self.cells.for_near(c, |j| {
-                if j == i {
-                    return;
-                }
-                let (dx, dy) = self.delta(i, j);
-                let d2 = dx * dx + dy * dy;
-                if d2 > range2 || d2 == 0.0 {
-                    return;
-                }
-                if !near_walls.is_empty() && self.walls.blocks(xi, yi, xi + dx, yi + dy) {
-                    return;
-                }
-                ahead(dx, dy, d2.sqrt(), ri + a.r[j]);
-            });
+        if blocks <= 1 {
+            gap = gap_ahead(cand, ex, ey);
         } else {
-            for &(dx, dy, d, l) in &near[..count] {
-                ahead(dx, dy, d, l);
-            }
+            self.gather(i, near_walls, cand, |c| {
+                c.pad();
+                distances(c, range2);
+                gap = gap.min(gap_ahead(c, ex, ey));
+            });
         }
         for &k in near_walls {
             gap = gap.min(wall_gap(&self.walls.segs[k as usize], xi, yi, ri, ex, ey));
@@ -610,6 +672,127 @@ impl Crowd {
     }
 }
 
+/// People per rayon work item (one candidate buffer each).
+const CHUNK: usize = 256;
+/// Width of the fixed-lane sums (vectorisable, and independent of the thread split).
+const LANES: usize = 8;
+/// Candidate buffer size; more candidates are processed in several blocks.
+const CAP: usize = 256;
+/// Offset that puts a candidate out of range (padding, neighbours behind walls).
+const FAR: f32 = 1.0e6;
+
+/// Candidate neighbours of one person as offsets (dx, dy), contact distance ℓ = rᵢ + rⱼ
+/// and distance d (∞ when out of range), structure of arrays for the vector loops.
+pub struct Candidates {
+    dx: [f32; CAP],
+    dy: [f32; CAP],
+    l: [f32; CAP],
+    d: [f32; CAP],
+    n: usize,
+}
+
+impl Candidates {
+    fn new() -> Self {
+        Self {
+            dx: [FAR; CAP],
+            dy: [0.0; CAP],
+            l: [0.0; CAP],
+            d: [f32::INFINITY; CAP],
+            n: 0,
+        }
+    }
+    /// Fill up to the next multiple of [`LANES`] with far sentinels.
+    #[inline]
+    fn pad(&mut self) {
+        let m = self.n.next_multiple_of(LANES);
+        for k in self.n..m {
+            self.dx[k] = FAR;
+            self.dy[k] = 0.0;
+            self.l[k] = 0.0;
+        }
+        self.n = m;
+    }
+}
+
+#[inline(always)]
+fn load(v: &[f32]) -> f32x8 {
+    let a: [f32; LANES] = v.try_into().expect("a chunk of LANES");
+    f32x8::new(a)
+}
+
+/// Repulsion −a exp((ℓ − d)/D) ê summed over the candidates into 8 fixed lanes (a
+/// neighbour's lane is its position in the fixed scan order, so the sums are a pure
+/// function of the positions); stores each candidate's distance (∞ when out of range)
+/// for the gap pass. Explicit 8-wide SIMD (`wide`: the same instructions on every
+/// thread; its `exp` is a Cody–Waite reduction and a degree-6 polynomial, relative
+/// error below 10⁻⁶, tested).
+#[inline]
+fn repulse(
+    c: &mut Candidates,
+    range2: f32,
+    a: f32,
+    inv_d: f32,
+    cut: f32,
+    sx: &mut f32x8,
+    sy: &mut f32x8,
+) {
+    let (r2, av, idv, cutv) = (
+        f32x8::splat(range2),
+        f32x8::splat(a),
+        f32x8::splat(inv_d),
+        f32x8::splat(cut),
+    );
+    let (zero, inf) = (f32x8::splat(0.0), f32x8::splat(f32::INFINITY));
+    for k in (0..c.n).step_by(LANES) {
+        let dx = load(&c.dx[k..k + LANES]);
+        let dy = load(&c.dy[k..k + LANES]);
+        let l = load(&c.l[k..k + LANES]);
+        let d2 = dx * dx + dy * dy;
+        let valid = d2.cmp_le(r2) & d2.cmp_gt(zero);
+        let dist = d2.sqrt();
+        let w = av * ((l - dist) * idv).exp() / dist;
+        let w = (valid & (dist - l).cmp_lt(cutv)).blend(w, zero);
+        *sx -= w * dx;
+        *sy -= w * dy;
+        c.d[k..k + LANES].copy_from_slice(&valid.blend(dist, inf).to_array());
+    }
+}
+
+/// Distances only (for the gap pass of a person with more than one block).
+#[inline]
+fn distances(c: &mut Candidates, range2: f32) {
+    let (r2, zero, inf) = (
+        f32x8::splat(range2),
+        f32x8::splat(0.0),
+        f32x8::splat(f32::INFINITY),
+    );
+    for k in (0..c.n).step_by(LANES) {
+        let dx = load(&c.dx[k..k + LANES]);
+        let dy = load(&c.dy[k..k + LANES]);
+        let d2 = dx * dx + dy * dy;
+        let valid = d2.cmp_le(r2) & d2.cmp_gt(zero);
+        c.d[k..k + LANES].copy_from_slice(&valid.blend(d2.sqrt(), inf).to_array());
+    }
+}
+
+/// Smallest gap d − ℓ to a candidate in the corridor ahead along (ex, ey). A minimum:
+/// exact whatever the order.
+#[inline]
+fn gap_ahead(c: &Candidates, ex: f32, ey: f32) -> f32 {
+    let (exv, eyv) = (f32x8::splat(ex), f32x8::splat(ey));
+    let (zero, inf) = (f32x8::splat(0.0), f32x8::splat(f32::INFINITY));
+    let mut m = inf;
+    for k in (0..c.n).step_by(LANES) {
+        let dx = load(&c.dx[k..k + LANES]);
+        let dy = load(&c.dy[k..k + LANES]);
+        let l = load(&c.l[k..k + LANES]);
+        let d = load(&c.d[k..k + LANES]);
+        let ahead = (exv * dx + eyv * dy).cmp_ge(zero) & (eyv * dx - exv * dy).abs().cmp_le(l);
+        m = m.min(ahead.blend(d - l, inf));
+    }
+    m.to_array().iter().copied().fold(f32::INFINITY, f32::min)
+}
+
 /// Distance a disc of radius r at (x, y) can travel along unit e before touching the
 /// segment (∞ if it never does).
 #[inline]
@@ -648,22 +831,82 @@ fn wall_gap(s: &super::geometry::Segment, x: f32, y: f32, r: f32, ex: f32, ey: f
     best
 }
 
-/// Two standard normal numbers from (seed, person, step): SplitMix64 then Box–Muller.
+/// Levels of the quantised uniforms of [`gauss2`].
+const NOISE_LEVELS: usize = 1024;
+
+/// Box–Muller tables: radius √(−2 ln u₁) at u₁ = (k + ½)/1024 and (cos, sin) of 2π u₂ at
+/// u₂ = m/1024, computed once in f64.
+struct NoiseTable {
+    rho: [f32; NOISE_LEVELS],
+    cs: [[f32; 2]; NOISE_LEVELS],
+}
+
+fn noise_table() -> &'static NoiseTable {
+    static TABLE: std::sync::OnceLock<Box<NoiseTable>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Box::new(NoiseTable {
+            rho: [0.0; NOISE_LEVELS],
+            cs: [[0.0; 2]; NOISE_LEVELS],
+        });
+        let n = NOISE_LEVELS as f64;
+        for k in 0..NOISE_LEVELS {
+            let u1 = (k as f64 + 0.5) / n;
+            t.rho[k] = (-2.0 * u1.ln()).sqrt() as f32;
+            let th = std::f64::consts::TAU * k as f64 / n;
+            t.cs[k] = [th.cos() as f32, th.sin() as f32];
+        }
+        t
+    })
+}
+
+/// Two standard normal numbers from (seed, person, step): a SplitMix64 hash, then
+/// Box–Muller with u₁ and u₂ quantised to 1/1024 and looked up in a table (the radius
+/// reaches 3.9 σ; the noise only needs to break symmetry, and a libm `ln`, `sin` and
+/// `cos` per person per step cost more than the rest of the direction).
 #[inline]
 pub fn gauss2(seed: u64, id: u32, step: u64) -> (f32, f32) {
-    let mut z = seed
+    let mut v = seed
         ^ (u64::from(id) << 32 | u64::from(id)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
         ^ step.wrapping_mul(0xd1b5_4a32_d192_ed03);
-    let mut next = || {
-        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut v = z;
-        v = (v ^ (v >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        v = (v ^ (v >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        v ^ (v >> 31)
-    };
-    let u1 = ((next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-    let u2 = (next() >> 11) as f64 / (1u64 << 53) as f64;
-    let rad = (-2.0 * u1.ln()).sqrt();
-    let th = std::f64::consts::TAU * u2;
-    ((rad * th.cos()) as f32, (rad * th.sin()) as f32)
+    v = v.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    v = (v ^ (v >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    v = (v ^ (v >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    v ^= v >> 31;
+    let t = noise_table();
+    let rho = t.rho[(v >> 54) as usize];
+    let [c, s] = t.cs[((v >> 44) & (NOISE_LEVELS as u64 - 1)) as usize];
+    (rho * c, rho * s)
+}
+
+#[cfg(test)]
+mod kernel_tests {
+    use super::*;
+
+    #[test]
+    fn simd_exp_matches_libm() {
+        let mut worst = 0.0f32;
+        let mut x = -30.0f32;
+        while x < 10.0 {
+            let rel = (f32x8::splat(x).exp().to_array()[3] - x.exp()).abs() / x.exp();
+            worst = worst.max(rel);
+            x += 0.001;
+        }
+        assert!(worst < 1e-6, "relative error {worst}");
+    }
+
+    #[test]
+    fn table_noise_is_standard_normal() {
+        let n = 200_000u64;
+        let (mut m, mut v, mut c) = (0.0f64, 0.0f64, 0.0f64);
+        for k in 0..n {
+            let (a, b) = gauss2(7, (k % 1000) as u32, k / 1000);
+            m += f64::from(a) + f64::from(b);
+            v += f64::from(a * a) + f64::from(b * b);
+            c += f64::from(a * b);
+        }
+        let cnt = 2.0 * n as f64;
+        assert!((m / cnt).abs() < 0.01, "mean {}", m / cnt);
+        assert!((v / cnt - 1.0).abs() < 0.02, "variance {}", v / cnt);
+        assert!((c / n as f64).abs() < 0.01, "correlation {}", c / n as f64);
+    }
 }

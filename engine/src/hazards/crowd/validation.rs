@@ -124,7 +124,8 @@ pub fn rimea_1() -> CaseResult {
         )],
         figures: Vec::new(),
         notes: "RiMEA 4.1.1 Annex 2, test 1: a person with a desired speed of 1.33 m/s walks \
-                40 m along a 2 m wide corridor; the travel time must be 26–34 s (30 s exact)."
+                40 m along a 2 m wide corridor; the travel time must be 26–34 s (30 s exact). \
+                Parameter set: egress (the default)."
             .into(),
     }
 }
@@ -248,7 +249,10 @@ pub fn fundamental_diagram() -> CaseResult {
                 centres of 0.5 P/m²-wide bins), all with desired speed 1.34 m/s, with the \
                 CSM's corridor parameter set (T = 0.5 s, D = 0.05 m, r = 0.2175 m); mean \
                 speed over 60 s after a 10 s transient, against Weidmann (1993) \
-                v = 1.34 [1 − exp(−1.913 (1/ρ − 1/5.4))] m/s, ±20 %."
+                v = 1.34 [1 − exp(−1.913 (1/ρ − 1/5.4))] m/s, ±20 %. Parameter set: \
+                corridor, not the default egress set, which passes 5 of these 9 bins (one \
+                CSM set does not pass both this case and the bottleneck: \
+                docs/models/crowd.md §2.3)."
             .into(),
     }
 }
@@ -297,7 +301,8 @@ pub fn rimea_5() -> CaseResult {
         )],
         figures: Vec::new(),
         notes: "RiMEA test 5: 10 people in an 8 m × 5 m room with a 1 m door, reaction times \
-                10, 20, …, 100 s; each must start moving at its time, within two time steps."
+                10, 20, …, 100 s; each must start moving at its time, within two time steps. \
+                Parameter set: egress (the default)."
             .into(),
     }
 }
@@ -361,7 +366,8 @@ pub fn rimea_6() -> CaseResult {
         ],
         figures: Vec::new(),
         notes: "RiMEA test 6: 20 people turn a left corner of a 2 m wide corridor with 12 m \
-                legs; no wall may be crossed. Positions are checked every step."
+                legs; no wall may be crossed. Positions are checked every step. Parameter \
+                set: egress (the default)."
             .into(),
     }
 }
@@ -489,7 +495,7 @@ pub fn rimea_10() -> CaseResult {
         figures: Vec::new(),
         notes: "RiMEA test 10: a 30 m corridor with 12 rooms (4 people each) and exits at \
                 both ends; each person is assigned the exit farther from its room and must \
-                leave through it."
+                leave through it. Parameter set: egress (the default)."
             .into(),
     }
 }
@@ -587,7 +593,9 @@ pub fn bottleneck() -> CaseResult {
                 of exit times, per metre of \
                 door width, against 1.6–2.4 P/(m·s) for short bottlenecks of 0.8–1.2 m \
                 (Seyfried et al. 2009, Transportation Science 43:395; Kretz et al. 2006), \
-                with the CSM's egress parameter set (JuPedSim defaults, r = 0.15 m). \
+                with the CSM's egress parameter set, the default (JuPedSim defaults, \
+                r = 0.15 m); the corridor set of the fundamental diagram gives 1.2 \
+                P/(m·s) here. \
                 Everyone must get out: no permanent jam."
             .into(),
     }
