@@ -34,7 +34,7 @@ use crate::scenario::{KeyPath, LoadedScenario, Problem, in_range, positive};
 use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
 
 use boundary::BoundarySpec;
-use drainage::{DesignStorm, DrainageSpec, HortonSpec};
+use drainage::{DrainageSpec, HortonSpec};
 use impacts::{Segments, building_perimeters, damage_fraction, hazard_class, hazard_rating};
 use solver::{LevelCells, Params, SOLID_Z, Signal, Solver};
 
@@ -160,9 +160,6 @@ pub struct FloodSpec {
     pub drainage: DrainageSpec,
     #[serde(default)]
     pub infiltration: HortonSpec,
-    /// Uniform design rain when no forcing plugin provides `RainRate`.
-    #[serde(default)]
-    pub design_storm: Option<DesignStorm>,
     /// Radius of a pump station's catchment, m (cells go to their nearest pump).
     #[serde(default = "d_pump")]
     pub pump_catchment_m: f64,
@@ -229,9 +226,6 @@ impl FloodSpec {
         }
         self.drainage.check(&at.key("drainage"))?;
         self.infiltration.check(&at.key("infiltration"))?;
-        if let Some(s) = &self.design_storm {
-            s.check(&at.key("design_storm"))?;
-        }
         let l = at.key("limits");
         let lim = &self.limits;
         for (key, v) in [
@@ -818,11 +812,11 @@ fn flood_step(
     if let Some(idx) = st.sea_level_index {
         st.solver.levels[idx].level = Signal::Const(sea_now.unwrap_or(st.spec.mean_sea_level_m));
     }
-    // Rain on the surface: the forcing field, else the design storm.
+    // Rain on the surface: the shared forcing field (a design storm or a typhoon), if any.
     let area = st.grid.cell_area();
     let mut roof = 0.0f64;
-    match (&rain, &st.spec.design_storm) {
-        (Some(r), _) => {
+    match &rain {
+        Some(r) => {
             if r.0.len() != st.rain.len() {
                 health.fail("flood: RainRate does not match the grid");
                 return;
@@ -843,18 +837,7 @@ fn flood_step(
                 }
             }
         }
-        (None, Some(storm)) => {
-            let v = storm.mean_rate_m_s(t0, t1) as f32;
-            for k in 0..st.rain.len() {
-                if st.solid[k] {
-                    roof += f64::from(v);
-                    st.rain[k] = 0.0;
-                } else {
-                    st.rain[k] = v;
-                }
-            }
-        }
-        (None, None) => st.rain.fill(0.0),
+        None => st.rain.fill(0.0),
     }
     st.roof_rain += roof * dt * area;
     let FloodState {
@@ -1354,7 +1337,7 @@ mod tests {
         let b = run(&loaded, &city, 7, |_| {}).unwrap();
         assert_eq!(a.timeseries_csv, b.timeseries_csv);
         assert_eq!(a.events, b.events);
-        // Events in time order, all from the flood plugin, with a place.
+        // Events in time order (flood and design-storm warnings), all with a place.
         assert!(a.events.windows(2).all(|w| w[0].t <= w[1].t));
         assert!(a.events.iter().any(|e| e.kind == "road.closed"));
         assert!(a.events.iter().all(|e| e.place.is_some()));
