@@ -19,8 +19,10 @@ use crate::sim::{Phase, Plugin, SimClock, Simulation};
 /// L/(s·ha) per mm/min: 1 mm/min over a hectare = 10 m³ per 60 s.
 pub const LSHA_PER_MM_MIN: f64 = 10_000.0 / 60.0;
 
-/// IDF parameters: i (mm/min) = a1 (1 + c lg P) / (t + b)^n, t in minutes.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+/// IDF parameters: i (mm/min) = a1 (1 + c lg P) / (t + b)^n, t in minutes. The one
+/// storm-intensity formula of the engine: the design storm's hyetograph and the flood
+/// plugin's pipe capacity (design return period → intensity) both use it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Idf {
     /// A1, mm/min.
@@ -50,6 +52,23 @@ impl Idf {
     /// Mean intensity over a duration t (min), mm/min.
     pub fn intensity(&self, p_years: f64, t_min: f64) -> f64 {
         self.a(p_years) / (t_min + self.b_min).powf(self.n)
+    }
+    /// Mean intensity over a duration t (min), m/s.
+    pub fn intensity_m_s(&self, p_years: f64, t_min: f64) -> f64 {
+        self.intensity(p_years, t_min) / 1000.0 / 60.0
+    }
+    /// Ranges of the parameters, errors naming the key under `at`.
+    pub fn check(&self, at: &KeyPath) -> Result<(), Problem> {
+        positive(at.key("a1_mm_min"), self.a1_mm_min, "A1")?;
+        in_range(at.key("c"), self.c, 0.0, 5.0, "C")?;
+        in_range(at.key("b_min"), self.b_min, 0.0, 100.0, "b")?;
+        in_range(at.key("n"), self.n, 0.0, 0.99, "n (below 1)")
+    }
+}
+
+impl Default for Idf {
+    fn default() -> Self {
+        Self::shenzhen()
     }
 }
 
@@ -103,11 +122,7 @@ impl DesignStormSpec {
             "the peak position r",
         )?;
         in_range(at.key("start_s"), self.start_s, 0.0, 1e9, "the start time")?;
-        let i = at.key("idf");
-        positive(i.key("a1_mm_min"), self.idf.a1_mm_min, "A1")?;
-        in_range(i.key("c"), self.idf.c, 0.0, 5.0, "C")?;
-        in_range(i.key("b_min"), self.idf.b_min, 0.0, 100.0, "b")?;
-        in_range(i.key("n"), self.idf.n, 0.0, 0.99, "n (below 1)")
+        self.idf.check(&at.key("idf"))
     }
 
     /// Depth of a storm of duration T (min) at the IDF intensity: H(T) = a T/(T + b)^n, mm.

@@ -1,78 +1,16 @@
 //! Losses from the surface: pipe drainage sized by the design standard, Horton
-//! infiltration on pervious ground, and pump stations; and the Chicago design storm.
+//! infiltration on pervious ground, and pump stations.
 //!
-//! Rainfall intensity follows the Chinese storm-intensity (IDF) form used by GB 50014-2021:
-//! q = A (1 + C lg P) / (t + b)^n in L/(s·ha), with i [mm/min] = q / 167.
+//! The pipe capacity comes from the Chinese storm-intensity (IDF) form used by
+//! GB 50014-2021, q = A (1 + C lg P) / (t + b)^n, through the one IDF implementation of
+//! the engine ([`crate::hazards::design_storm::Idf`]). Rain itself comes only from the
+//! shared `RainRate` field (a `kind = "design_storm"` or `kind = "typhoon"` hazard).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{KeyPath, Problem, in_range, positive};
-
-/// Storm-intensity formula parameters. Defaults: the Shenzhen formula
-/// q = 1450.239 (1 + 0.594 lg P) / (t + 11.13)^0.555 L/(s·ha) (Shenzhen storm-intensity
-/// formula as given in the project brief; marked there as to be checked against the
-/// current local publication).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Idf {
-    #[serde(default = "d_a")]
-    pub a: f64,
-    #[serde(default = "d_c")]
-    pub c: f64,
-    #[serde(default = "d_b")]
-    pub b: f64,
-    #[serde(default = "d_n")]
-    pub n: f64,
-}
-
-fn d_a() -> f64 {
-    1450.239
-}
-fn d_c() -> f64 {
-    0.594
-}
-fn d_b() -> f64 {
-    11.13
-}
-fn d_n() -> f64 {
-    0.555
-}
-
-impl Default for Idf {
-    fn default() -> Self {
-        Self {
-            a: d_a(),
-            c: d_c(),
-            b: d_b(),
-            n: d_n(),
-        }
-    }
-}
-
-/// L/(s·ha) per mm/min: 1 mm/min over 1 ha is 10 000 × 0.001 / 60 m³/s = 166.7 L/s.
-pub const LSHA_PER_MM_MIN: f64 = 10_000.0 / 60.0;
-
-impl Idf {
-    pub fn check(&self, at: &KeyPath) -> Result<(), Problem> {
-        positive(at.key("a"), self.a, "the IDF coefficient A")?;
-        in_range(at.key("c"), self.c, 0.0, 10.0, "the IDF coefficient C")?;
-        in_range(at.key("b"), self.b, 0.0, 100.0, "the IDF coefficient b")?;
-        in_range(at.key("n"), self.n, 0.0, 1.5, "the IDF exponent n")
-    }
-    /// A(1 + C lg P) expressed in mm/min.
-    pub fn a_mm_min(&self, return_period_years: f64) -> f64 {
-        self.a * (1.0 + self.c * return_period_years.log10()) / LSHA_PER_MM_MIN
-    }
-    /// Mean intensity over a duration, mm/min.
-    pub fn intensity_mm_min(&self, return_period_years: f64, duration_min: f64) -> f64 {
-        self.a_mm_min(return_period_years) / (duration_min + self.b).powf(self.n)
-    }
-    /// Mean intensity over a duration, m/s.
-    pub fn intensity_m_s(&self, return_period_years: f64, duration_min: f64) -> f64 {
-        self.intensity_mm_min(return_period_years, duration_min) / 1000.0 / 60.0
-    }
-}
+use crate::hazards::design_storm::Idf;
+use crate::scenario::{KeyPath, Problem, in_range};
 
 /// Pipe drainage: each cell drains up to the design intensity times its impervious
 /// share (rational method, GB 50014-2021: Q = ψ q F with ψ taken as the impervious
@@ -88,6 +26,7 @@ pub struct DrainageSpec {
     /// inside the 5–15 min ground-collection time of GB 50014-2021.
     #[serde(default = "d_t")]
     pub duration_min: f64,
+    /// Storm-intensity formula (default: Shenzhen's, as for the design storm).
     #[serde(default)]
     pub idf: Idf,
     /// Set false to model blocked or absent pipes.
@@ -207,133 +146,32 @@ impl HortonSpec {
     }
 }
 
-/// A Chicago design storm (Keifer & Chu 1957) from the IDF formula: uniform over the
-/// district, used when no forcing plugin provides `RainRate`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DesignStorm {
-    /// Return period, years (100 for Shenzhen's waterlogging standard, GB 51222-2017).
-    pub return_period_years: f64,
-    /// Storm duration, min.
-    pub duration_min: f64,
-    /// Peak position as a share of the duration (0.3–0.5, commonly 0.4).
-    #[serde(default = "d_r")]
-    pub peak_ratio: f64,
-    /// Start time, s.
-    #[serde(default)]
-    pub start_s: f64,
-    #[serde(default)]
-    pub idf: Idf,
-}
-
-fn d_r() -> f64 {
-    0.4
-}
-
-impl DesignStorm {
-    pub fn check(&self, at: &KeyPath) -> Result<(), Problem> {
-        in_range(
-            at.key("return_period_years"),
-            self.return_period_years,
-            1.0,
-            1000.0,
-            "the return period",
-        )?;
-        in_range(
-            at.key("duration_min"),
-            self.duration_min,
-            1.0,
-            1440.0,
-            "the storm duration",
-        )?;
-        in_range(at.key("peak_ratio"), self.peak_ratio, 0.05, 0.95, "r")?;
-        in_range(
-            at.key("start_s"),
-            self.start_s,
-            0.0,
-            f64::INFINITY,
-            "the start",
-        )?;
-        self.idf.check(&at.key("idf"))
-    }
-
-    /// Instantaneous intensity at time `t` (s since the scenario start), mm/min.
-    pub fn intensity_mm_min(&self, t: f64) -> f64 {
-        let tm = (t - self.start_s) / 60.0;
-        if tm < 0.0 || tm > self.duration_min {
-            return 0.0;
-        }
-        let a = self.idf.a_mm_min(self.return_period_years);
-        let (b, n, r) = (self.idf.b, self.idf.n, self.peak_ratio);
-        let peak = r * self.duration_min;
-        let x = if tm < peak {
-            (peak - tm) / r
-        } else {
-            (tm - peak) / (1.0 - r)
-        };
-        a * ((1.0 - n) * x + b) / (x + b).powf(1.0 + n)
-    }
-
-    /// Mean rate over [t0, t1], m/s (Simpson's rule on 8 panels: the hyetograph is smooth
-    /// except at the peak, which lies on a panel edge only by chance; the error is small
-    /// against the tick).
-    pub fn mean_rate_m_s(&self, t0: f64, t1: f64) -> f64 {
-        if t1 <= t0 {
-            return 0.0;
-        }
-        let m = 8;
-        let hstep = (t1 - t0) / m as f64;
-        let mut s = self.intensity_mm_min(t0) + self.intensity_mm_min(t1);
-        for k in 1..m {
-            let w = if k % 2 == 1 { 4.0 } else { 2.0 };
-            s += w * self.intensity_mm_min(t0 + k as f64 * hstep);
-        }
-        s * hstep / 3.0 / (t1 - t0) / 1000.0 / 60.0
-    }
-
-    /// Storm total depth, mm: a T / (T + b)^n.
-    pub fn total_mm(&self) -> f64 {
-        let t = self.duration_min;
-        self.idf.a_mm_min(self.return_period_years) * t / (t + self.idf.b).powf(self.idf.n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn idf_values() {
-        let idf = Idf::default();
+    fn pipe_capacity_from_the_shared_idf() {
+        let d = DrainageSpec::default();
         // P = 3 a, t = 10 min: 1450.239 × 1.2834 / 21.13^0.555 ≈ 342 L/(s·ha).
-        let q = idf.intensity_mm_min(3.0, 10.0) * LSHA_PER_MM_MIN;
+        let q = d.capacity_m_s() * 1000.0 * 60.0 * crate::hazards::design_storm::LSHA_PER_MM_MIN;
         assert!((q - 342.3).abs() < 1.0, "{q}");
-        // Longer return period, more rain; longer duration, lower mean intensity.
-        assert!(idf.intensity_mm_min(5.0, 10.0) > idf.intensity_mm_min(3.0, 10.0));
-        assert!(idf.intensity_mm_min(3.0, 60.0) < idf.intensity_mm_min(3.0, 10.0));
-    }
-
-    #[test]
-    fn chicago_storm_integrates_to_the_idf_total() {
-        let s = DesignStorm {
-            return_period_years: 100.0,
-            duration_min: 120.0,
-            peak_ratio: 0.4,
-            start_s: 0.0,
-            idf: Idf::default(),
+        // Longer return period, larger pipes; longer duration, lower mean intensity.
+        let five = DrainageSpec {
+            return_period_years: 5.0,
+            ..d
         };
-        let dt = 10.0;
-        let mut total = 0.0;
-        let mut t = 0.0;
-        while t < 7200.0 {
-            total += s.mean_rate_m_s(t, t + dt) * dt * 1000.0;
-            t += dt;
-        }
-        let rel = (total - s.total_mm()).abs() / s.total_mm();
-        assert!(rel < 2e-3, "{total} vs {}", s.total_mm());
-        // Peak at 0.4 T.
-        assert!(s.intensity_mm_min(48.0 * 60.0) > s.intensity_mm_min(40.0 * 60.0));
-        assert!(s.intensity_mm_min(48.0 * 60.0) > s.intensity_mm_min(56.0 * 60.0));
+        assert!(five.capacity_m_s() > d.capacity_m_s());
+        let long = DrainageSpec {
+            duration_min: 60.0,
+            ..d
+        };
+        assert!(long.capacity_m_s() < d.capacity_m_s());
+        let off = DrainageSpec {
+            enabled: false,
+            ..d
+        };
+        assert_eq!(off.capacity_m_s(), 0.0);
     }
 
     #[test]

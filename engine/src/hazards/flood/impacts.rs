@@ -189,6 +189,131 @@ pub fn building_perimeters(city: &City) -> Vec<Vec<u32>> {
     out
 }
 
+/// Road cross-sections for the GB 51222-2017 criterion "at least one traffic lane at most
+/// 0.15 m deep". The city stores a road class per cell, not road geometry, so a
+/// cross-section is found from the grid: through each road cell run the row-wise and the
+/// column-wise stretches of contiguous road cells; the shorter one is across the road
+/// (its width), the longer along it. Where both are wider than any road (`max_width_m`,
+/// i.e. at junctions and road areas) the cell is its own cross-section.
+#[derive(Debug, Clone, Default)]
+pub struct RoadSections {
+    /// Each section as (first cell, stride between its cells, length in cells).
+    pub sections: Vec<(u32, u32, u32)>,
+    /// Road cells judged by each section (a section may also be looked across by cells
+    /// assigned elsewhere, e.g. at junction edges).
+    pub members: Vec<u32>,
+    /// Contiguous passable cells one lane needs: ⌈lane width / cell size⌉ (1 when a cell
+    /// is wider than a lane: the cell's mean depth stands for the lane inside it).
+    pub lane_cells: u32,
+}
+
+impl RoadSections {
+    pub fn build(
+        nx: usize,
+        ny: usize,
+        cell_m: f64,
+        road: &[bool],
+        lane_width_m: f64,
+        max_width_m: f64,
+    ) -> Self {
+        let len = nx * ny;
+        // Start and length of the row-wise and column-wise road runs through each cell.
+        let mut h_run = vec![(0u32, 0u32); len];
+        let mut v_run = vec![(0u32, 0u32); len];
+        for j in 0..ny {
+            let mut i = 0;
+            while i < nx {
+                if !road[j * nx + i] {
+                    i += 1;
+                    continue;
+                }
+                let s = i;
+                while i < nx && road[j * nx + i] {
+                    i += 1;
+                }
+                for c in s..i {
+                    h_run[j * nx + c] = ((j * nx + s) as u32, (i - s) as u32);
+                }
+            }
+        }
+        for i in 0..nx {
+            let mut j = 0;
+            while j < ny {
+                if !road[j * nx + i] {
+                    j += 1;
+                    continue;
+                }
+                let s = j;
+                while j < ny && road[j * nx + i] {
+                    j += 1;
+                }
+                for r in s..j {
+                    v_run[r * nx + i] = ((s * nx + i) as u32, (j - s) as u32);
+                }
+            }
+        }
+        let max_cells = (max_width_m / cell_m).floor().max(1.0) as u32;
+        let mut ids = std::collections::HashMap::new();
+        let mut out = Self {
+            lane_cells: (lane_width_m / cell_m).ceil().max(1.0) as u32,
+            ..Self::default()
+        };
+        for k in 0..len {
+            if !road[k] {
+                continue;
+            }
+            let (h, v) = (h_run[k], v_run[k]);
+            let sec = if h.1 <= v.1 && h.1 <= max_cells {
+                (h.0, 1, h.1)
+            } else if v.1 <= max_cells {
+                (v.0, nx as u32, v.1)
+            } else {
+                (k as u32, 1, 1)
+            };
+            let id = *ids.entry(sec).or_insert_with(|| {
+                out.sections.push(sec);
+                out.members.push(0);
+                out.sections.len() - 1
+            });
+            out.members[id] += 1;
+        }
+        out
+    }
+
+    /// Whether section `s` has a lane at most `limit` deep: a stretch of at least
+    /// `lane_cells` contiguous cells at or below it (the whole width when the road is
+    /// narrower than a lane).
+    pub fn passes(&self, s: usize, h: &[f32], limit: f32) -> bool {
+        let (first, stride, len) = self.sections[s];
+        let need = self.lane_cells.min(len);
+        let mut run = 0u32;
+        for c in 0..len {
+            // A NaN depth counts as not passable.
+            if h[(first + c * stride) as usize] <= limit {
+                run += 1;
+                if run >= need {
+                    return true;
+                }
+            } else {
+                run = 0;
+            }
+        }
+        false
+    }
+
+    /// Sections without a passable lane, and the road cells they judge.
+    pub fn failing(&self, h: &[f32], limit: f32) -> (usize, usize) {
+        let mut n = (0, 0);
+        for s in 0..self.sections.len() {
+            if !self.passes(s, h, limit) {
+                n.0 += 1;
+                n.1 += self.members[s] as usize;
+            }
+        }
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +354,81 @@ mod tests {
         assert_eq!(s.cells.len(), 2, "a 200 m road in 100 m tiles");
         assert_eq!(s.cells[0].len(), 10);
         assert_eq!(s.of_cell[city.grid.index(15, 1)], 1);
+    }
+
+    /// A north-south road 4 cells wide (cells 2..6 of each row) with one junction row.
+    fn road_grid() -> (usize, usize, Vec<bool>) {
+        let (nx, ny) = (10, 8);
+        let road = (0..nx * ny)
+            .map(|k| (2..6).contains(&(k % nx)) || k / nx == 4)
+            .collect();
+        (nx, ny, road)
+    }
+
+    #[test]
+    fn a_road_with_one_dry_edge_lane_passes_a_flooded_one_fails() {
+        let (nx, ny, road) = road_grid();
+        let s = RoadSections::build(nx, ny, 10.0, &road, 3.5, 60.0);
+        assert_eq!(s.lane_cells, 1);
+        // Every plain road cell is judged across the road (4 cells); the junction row's
+        // cells off the N-S road are judged down their column (1 cell).
+        let across = s.sections.iter().filter(|x| x.2 == 4).count();
+        assert_eq!(across, ny - 1, "{:?}", s.sections);
+        let mut h = vec![0.0f32; nx * ny];
+        // Flood the whole road 0.3 m deep except the easternmost lane (column 5).
+        for k in 0..nx * ny {
+            if road[k] && k % nx != 5 {
+                h[k] = 0.3;
+            }
+        }
+        let (fail, _) = s.failing(&h, 0.15);
+        // The N-S road passes everywhere (its edge lane is dry); the junction arms (one
+        // cell wide, flooded) fail, and so do the junction's flooded cells, each judged
+        // alone.
+        let arms = (0..nx).filter(|&i| !(2..6).contains(&i)).count();
+        assert_eq!(fail, arms + 3);
+        for k in 0..nx * ny {
+            if k % nx == 5 {
+                h[k] = 0.2;
+            }
+        }
+        let (fail, cells) = s.failing(&h, 0.15);
+        assert_eq!(
+            fail,
+            s.sections.len(),
+            "a fully flooded road fails everywhere"
+        );
+        assert_eq!(cells, road.iter().filter(|&&r| r).count());
+    }
+
+    #[test]
+    fn a_lane_spans_several_fine_cells() {
+        // 1 m cells: a lane needs 4 contiguous cells ≤ 0.15 m.
+        let (nx, ny) = (12, 3);
+        let road = vec![true; nx * ny];
+        let s = RoadSections::build(nx, ny, 1.0, &road, 3.5, 60.0);
+        assert_eq!(s.lane_cells, 4);
+        // Rows are 12 cells, columns 3: each cell is judged down its column (3 cells,
+        // narrower than a lane: the whole width must be passable).
+        assert!(s.sections.iter().all(|x| x.2 == 3));
+        let mut h = vec![0.0f32; nx * ny];
+        h[nx] = 0.2;
+        let (fail, _) = s.failing(&h, 0.15);
+        assert_eq!(fail, 1);
+        // A wide road: 12 × 30 cells, judged across its 12 cells.
+        let (nx, ny) = (12, 30);
+        let road = vec![true; nx * ny];
+        let s = RoadSections::build(nx, ny, 1.0, &road, 3.5, 60.0);
+        let mut h = vec![0.3f32; nx * ny];
+        for j in 0..ny {
+            for i in 5..8 {
+                h[j * nx + i] = 0.1; // 3 dry cells: narrower than a lane
+            }
+        }
+        assert_eq!(s.failing(&h, 0.15).0, ny);
+        for j in 0..ny {
+            h[j * nx + 8] = 0.1; // now 4
+        }
+        assert_eq!(s.failing(&h, 0.15).0, 0);
     }
 }

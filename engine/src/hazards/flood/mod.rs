@@ -34,8 +34,10 @@ use crate::scenario::{KeyPath, LoadedScenario, Problem, in_range, positive};
 use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
 
 use boundary::BoundarySpec;
-use drainage::{DesignStorm, DrainageSpec, HortonSpec};
-use impacts::{Segments, building_perimeters, damage_fraction, hazard_class, hazard_rating};
+use drainage::{DrainageSpec, HortonSpec};
+use impacts::{
+    RoadSections, Segments, building_perimeters, damage_fraction, hazard_class, hazard_rating,
+};
 use solver::{LevelCells, Params, SOLID_Z, Signal, Solver};
 
 /// How buildings enter the flow.
@@ -91,6 +93,22 @@ pub struct Limits {
     /// GB 51222-2017 waterlogging criterion: at least one traffic lane ≤ 0.15 m deep.
     #[serde(default = "d_gf")]
     pub waterlogging_road_m: f64,
+    /// Width of a traffic lane, m: 3.5 m, CJJ 37-2012 城市道路工程设计规范 Table 5.3.2
+    /// (mixed traffic, design speed ≤ 60 km/h), the usual urban lane of GB 50220-95.
+    #[serde(default = "d_lane")]
+    pub lane_width_m: f64,
+    /// Cross-sections wider than this are not one road (junctions, road areas): their
+    /// cells are judged one by one, m. Default 60 m, wider than the red line of any
+    /// urban road class in GB 50220-95 (main trunk roads 40–55 m).
+    #[serde(default = "d_road_max")]
+    pub road_max_width_m: f64,
+}
+
+fn d_lane() -> f64 {
+    3.5
+}
+fn d_road_max() -> f64 {
+    60.0
 }
 
 fn d_vd() -> f64 {
@@ -123,6 +141,8 @@ impl Default for Limits {
             metro_entrance_m: d_metro(),
             asset_m: d_gf(),
             waterlogging_road_m: d_gf(),
+            lane_width_m: d_lane(),
+            road_max_width_m: d_road_max(),
         }
     }
 }
@@ -160,9 +180,6 @@ pub struct FloodSpec {
     pub drainage: DrainageSpec,
     #[serde(default)]
     pub infiltration: HortonSpec,
-    /// Uniform design rain when no forcing plugin provides `RainRate`.
-    #[serde(default)]
-    pub design_storm: Option<DesignStorm>,
     /// Radius of a pump station's catchment, m (cells go to their nearest pump).
     #[serde(default = "d_pump")]
     pub pump_catchment_m: f64,
@@ -229,9 +246,6 @@ impl FloodSpec {
         }
         self.drainage.check(&at.key("drainage"))?;
         self.infiltration.check(&at.key("infiltration"))?;
-        if let Some(s) = &self.design_storm {
-            s.check(&at.key("design_storm"))?;
-        }
         let l = at.key("limits");
         let lim = &self.limits;
         for (key, v) in [
@@ -243,6 +257,8 @@ impl FloodSpec {
             ("metro_entrance_m", lim.metro_entrance_m),
             ("asset_m", lim.asset_m),
             ("waterlogging_road_m", lim.waterlogging_road_m),
+            ("lane_width_m", lim.lane_width_m),
+            ("road_max_width_m", lim.road_max_width_m),
         ] {
             positive(l.key(key), v, key)?;
         }
@@ -286,6 +302,7 @@ struct Gauges {
     classes: [MetricId; 4],
     max_road_depth: MetricId,
     road_share: MetricId,
+    sections_no_lane: MetricId,
     road_cells_closed: MetricId,
     segments_closed: MetricId,
     walk_cells_closed: MetricId,
@@ -338,6 +355,10 @@ pub struct FloodState {
     failed: Vec<String>,
     max_segments_closed: usize,
     max_road_depth: f32,
+    /// Road cross-sections for the lane criterion, and the most that lacked a passable
+    /// lane at once.
+    sections: RoadSections,
+    max_sections_failing: usize,
     daytime: bool,
     gauges: Gauges,
 }
@@ -432,6 +453,14 @@ impl Plugin for FloodPlugin<'_> {
             .map(|k| city.landuse[k] == LandUse::Road && !bridge[k])
             .collect();
         let segments = Segments::build(&city, spec.road_segment_m);
+        let sections = RoadSections::build(
+            city.grid.nx,
+            city.grid.ny,
+            city.grid.cell,
+            &road,
+            spec.limits.lane_width_m,
+            spec.limits.road_max_width_m,
+        );
         let perimeters = building_perimeters(&city);
         let volume0 = s.volume();
         let gauges = {
@@ -462,6 +491,11 @@ impl Plugin for FloodPlugin<'_> {
                     "flood.max_road_depth_m",
                     "m",
                     "deepest water on a road cell (GB 51222-2017: at least one lane ≤ 0.15 m)",
+                ),
+                sections_no_lane: m.declare(
+                    "flood.road_sections_no_lane",
+                    "sections",
+                    "road cross-sections without one lane ≤ 0.15 m deep (GB 51222-2017 criterion; 0 = met)",
                 ),
                 road_share: m.declare(
                     "flood.road_share_over_15cm",
@@ -577,6 +611,8 @@ impl Plugin for FloodPlugin<'_> {
             failed: Vec::new(),
             max_segments_closed: 0,
             max_road_depth: 0.0,
+            sections,
+            max_sections_failing: 0,
             daytime: self.daytime,
             gauges,
         });
@@ -787,11 +823,11 @@ fn flood_step(
     if let Some(idx) = st.sea_level_index {
         st.solver.levels[idx].level = Signal::Const(sea_now.unwrap_or(st.spec.mean_sea_level_m));
     }
-    // Rain on the surface: the forcing field, else the design storm.
+    // Rain on the surface: the shared forcing field (a design storm or a typhoon), if any.
     let area = st.grid.cell_area();
     let mut roof = 0.0f64;
-    match (&rain, &st.spec.design_storm) {
-        (Some(r), _) => {
+    match &rain {
+        Some(r) => {
             if r.0.len() != st.rain.len() {
                 health.fail("flood: RainRate does not match the grid");
                 return;
@@ -812,18 +848,7 @@ fn flood_step(
                 }
             }
         }
-        (None, Some(storm)) => {
-            let v = storm.mean_rate_m_s(t0, t1) as f32;
-            for k in 0..st.rain.len() {
-                if st.solid[k] {
-                    roof += f64::from(v);
-                    st.rain[k] = 0.0;
-                } else {
-                    st.rain[k] = v;
-                }
-            }
-        }
-        (None, None) => st.rain.fill(0.0),
+        None => st.rain.fill(0.0),
     }
     st.roof_rain += roof * dt * area;
     let FloodState {
@@ -956,6 +981,8 @@ fn flood_impacts(
         }
     }
     st.max_road_depth = st.max_road_depth.max(max_road);
+    let (no_lane, _) = st.sections.failing(h, lim.waterlogging_road_m as f32);
+    st.max_sections_failing = st.max_sections_failing.max(no_lane);
     // Segment events: one per change of state.
     let mut closed_now = 0;
     for s in 0..seg_blocked.len() {
@@ -1108,6 +1135,7 @@ fn flood_impacts(
         metrics.set(g.people[c], people_now[c].round());
     }
     metrics.set(g.max_road_depth, f64::from(max_road));
+    metrics.set(g.sections_no_lane, no_lane as f64);
     metrics.set(
         g.road_share,
         if road_cells > 0 {
@@ -1158,9 +1186,8 @@ fn flood_finish(
     }
     let floors = st.floor_wet.iter().filter(|&&w| w).count();
     let max_depth = st.max_depth.iter().fold(0.0f32, |m, &d| m.max(d));
-    let lim = st.spec.limits;
-    let compliant = f64::from(st.max_road_depth) <= lim.waterlogging_road_m && floors == 0;
-    let kpis: [(&str, f64, &str, &str); 14] = [
+    let compliant = st.max_sections_failing == 0 && floors == 0;
+    let kpis: [(&str, f64, &str, &str); 15] = [
         (
             "flood.direct_loss_yuan",
             loss.round(),
@@ -1225,7 +1252,13 @@ fn flood_finish(
             "flood.waterlogging_compliant",
             if compliant { 1.0 } else { 0.0 },
             "1",
-            "GB 51222-2017 criterion met: every road ≤ 0.15 m (at least one lane passable) and no ground floor wet",
+            "GB 51222-2017 criterion met: every road cross-section kept one lane ≤ 0.15 m deep and no ground floor got wet",
+        ),
+        (
+            "flood.road_sections_no_lane_peak",
+            st.max_sections_failing as f64,
+            "sections",
+            "most road cross-sections without a lane ≤ 0.15 m deep at once",
         ),
         (
             "flood.volume_error_final",
@@ -1323,7 +1356,7 @@ mod tests {
         let b = run(&loaded, &city, 7, |_| {}).unwrap();
         assert_eq!(a.timeseries_csv, b.timeseries_csv);
         assert_eq!(a.events, b.events);
-        // Events in time order, all from the flood plugin, with a place.
+        // Events in time order (flood and design-storm warnings), all with a place.
         assert!(a.events.windows(2).all(|w| w[0].t <= w[1].t));
         assert!(a.events.iter().any(|e| e.kind == "road.closed"));
         assert!(a.events.iter().all(|e| e.place.is_some()));
