@@ -108,7 +108,11 @@ fn a_different_seed_changes_the_seed_in_the_summary() {
 #[test]
 fn every_bundled_scenario_checks() {
     let mut n = 0;
-    for e in std::fs::read_dir(root().join("scenarios")).unwrap() {
+    let dirs = ["scenarios", "benches/gate", "tests/data"];
+    for e in dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root().join(d)).unwrap())
+    {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|e| e == "toml") {
             let o = crucible().arg("check").arg(&p).output().unwrap();
