@@ -461,10 +461,11 @@ impl Solver {
 }
 
 /// Rows per band of the flux pass. Any value gives the same result (band edges are
-/// computed redundantly and identically); this only balances work and cache use.
+/// computed redundantly and identically); this only balances work and cache use: eight
+/// bands per thread, rounded up so that the band count divides evenly among threads.
 fn band_rows(ny: usize) -> usize {
     let threads = rayon::current_num_threads().max(1);
-    (ny / (threads * 8)).clamp(4, 64).min(ny).max(1)
+    ny.div_ceil(threads * 8).clamp(4, 64).min(ny).max(1)
 }
 
 #[derive(Debug, Clone, Copy)]
