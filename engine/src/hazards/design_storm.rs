@@ -358,23 +358,17 @@ duration_min = 120
 
     #[test]
     fn bad_design_storms_name_the_key() {
-        let e = crate::scenario::parse(
-            &scenario("peak_position = 1.0"),
+        let parse = |text: &str| match crate::scenario::parse(
+            &scenario(text),
             "ds.toml",
             std::path::Path::new("."),
-        )
-        .err()
-        .expect("an error")
-        .to_string();
+        ) {
+            Ok(_) => panic!("{text} was accepted"),
+            Err(e) => e.to_string(),
+        };
+        let e = parse("peak_position = 1.0");
         assert!(e.contains("peak_position") && e.contains("ds.toml:"), "{e}");
-        let e = crate::scenario::parse(
-            &scenario("idf = { a1_mm_min = 8.7, c = 0.6, b_min = 11, n = 1.2 }"),
-            "ds.toml",
-            std::path::Path::new("."),
-        )
-        .err()
-        .expect("an error")
-        .to_string();
+        let e = parse("idf = { a1_mm_min = 8.7, c = 0.6, b_min = 11, n = 1.2 }");
         assert!(e.contains("idf.n"), "{e}");
     }
 }

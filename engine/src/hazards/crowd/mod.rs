@@ -11,6 +11,7 @@ pub mod cells;
 pub mod demographics;
 pub mod density;
 pub mod geometry;
+pub mod lanes;
 pub mod layout;
 pub mod model;
 pub mod navigation;

@@ -196,7 +196,7 @@ impl Field {
 
     /// Desired direction at (x, y): bilinear blend of the four nearest cell directions
     /// (impassable cells left out), normalised.
-    #[inline]
+    #[inline(always)]
     pub fn direction(&self, grid: &NavGrid, x: f32, y: f32) -> [f32; 2] {
         let fx = (x - grid.x0) / grid.h - 0.5;
         let fy = (y - grid.y0) / grid.h - 0.5;
