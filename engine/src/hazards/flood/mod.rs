@@ -17,6 +17,7 @@ pub mod impacts;
 pub mod solver;
 pub mod validation;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bevy_ecs::prelude::*;
@@ -335,6 +336,8 @@ pub struct FloodState {
     solid: Vec<bool>,
     /// Land cells counted in flood metrics (not sea, river or solid).
     land: Vec<bool>,
+    /// Door cells of each asset, by the asset's cell ([`City::door_cells`]).
+    doors: BTreeMap<usize, Vec<usize>>,
     road: Vec<bool>,
     drain: Vec<f32>,
     pervious: Vec<f32>,
@@ -424,6 +427,12 @@ impl Plugin for FloodPlugin<'_> {
             .map(|k| {
                 !solid[k] && !bridge[k] && !matches!(city.landuse[k], LandUse::Sea | LandUse::Water)
             })
+            .collect();
+        let doors: BTreeMap<usize, Vec<usize>> = sim
+            .world
+            .query::<&Asset>()
+            .iter(&sim.world)
+            .map(|a| (a.cell, city.door_cells(&bridge, a.cell)))
             .collect();
         let cap = spec.drainage.capacity_m_s() as f32;
         let drain: Vec<f32> = (0..len)
@@ -591,6 +600,7 @@ impl Plugin for FloodPlugin<'_> {
             sea_level_index: None,
             solid,
             land,
+            doors,
             road,
             drain,
             pervious,
@@ -765,22 +775,13 @@ impl FloodState {
         err.abs() / scale
     }
 
-    fn depth_near(&self, cell: usize) -> f32 {
-        let g = &self.grid;
-        let (i, j) = g.cell_of(cell);
-        let mut d = 0.0f32;
-        for dj in -1i64..=1 {
-            for di in -1i64..=1 {
-                let (a, b) = (i as i64 + di, j as i64 + dj);
-                if a >= 0 && b >= 0 && (a as usize) < g.nx && (b as usize) < g.ny {
-                    let k = g.index(a as usize, b as usize);
-                    if self.land[k] {
-                        d = d.max(self.solver.h[k]);
-                    }
-                }
-            }
-        }
-        d
+    /// Deepest water at the door of the asset at `cell` (see [`City::door_cells`]), m.
+    fn depth_at_door(&self, cell: usize) -> f32 {
+        self.doors.get(&cell).map_or(0.0, |door| {
+            door.iter()
+                .map(|&k| self.solver.h[k])
+                .fold(0.0f32, f32::max)
+        })
     }
 
     fn place(&self, cell: usize, name: Option<String>) -> Place {
@@ -1094,7 +1095,7 @@ fn flood_impacts(
             AssetKind::MetroEntrance => lim.metro_entrance_m,
             _ => lim.asset_m,
         };
-        let d = st.depth_near(a.cell);
+        let d = st.depth_at_door(a.cell);
         if f64::from(d) > limit {
             st.failed.push(a.id.clone());
             let was = op.0;
