@@ -1593,6 +1593,78 @@ mod tests {
         assert_eq!(after, removed, "stopped pumps remove nothing");
     }
 
+    /// A substation beside a river stays in service with the river full (the river is not
+    /// water at its door, `City::door_cells`, as for lifelines) and fails once land water
+    /// over the 0.15 m limit stands round it.
+    #[test]
+    fn assets_fail_on_water_at_their_door_not_on_the_river_beside_them() {
+        use crate::city::AssetSpec;
+        use crate::city::assets::spawn_assets;
+        use crate::grid::GridSpec;
+        let mut city = City::flat(GridSpec::new(9, 9, 10.0));
+        let g = city.grid;
+        // A river 2 m deep along column 3; the substation on the bank at (4, 4).
+        let river: Vec<usize> = (0..9).map(|j| g.index(3, j)).collect();
+        for &k in &river {
+            city.landuse[k] = LandUse::Water;
+            city.elevation[k] = -2.0;
+        }
+        let (x, y) = g.center(4, 4);
+        city.assets.push(AssetSpec {
+            id: "S".into(),
+            kind: AssetKind::Substation,
+            x,
+            y,
+            capacity: 1.0,
+            depends_on: vec![],
+        });
+        let mut sim = Simulation::new(1, 1.0, 60.0, 60.0);
+        spawn_assets(&mut sim.world, &city.assets, &g);
+        sim.world.insert_resource(Closures::new(&g));
+        sim.world.insert_resource(city);
+        let spec: FloodSpec =
+            toml::from_str("[drainage]\nenabled = false\n[infiltration]\nenabled = false\n")
+                .expect("flood spec");
+        sim.add_plugin(&FloodPlugin {
+            spec: &spec,
+            at: KeyPath::root().key("hazards").index(0),
+            base_dir: ".".into(),
+            daytime: false,
+        })
+        .expect("flood builds");
+        let operational = |sim: &mut Simulation| {
+            let mut q = sim.world.query::<&Operational>();
+            q.single(&sim.world).expect("one asset").0
+        };
+        // The river bank-full to 0.5 m below the land: 1.5 m of water beside the asset.
+        {
+            let mut st = sim.world.resource_mut::<FloodState>();
+            for &k in &river {
+                st.solver.h[k] = 1.5;
+            }
+        }
+        sim.step().unwrap();
+        assert!(operational(&mut sim), "the river beside it is not a flood");
+        // 0.3 m over all the land.
+        {
+            let mut st = sim.world.resource_mut::<FloodState>();
+            for k in 0..g.len() {
+                if !river.contains(&k) {
+                    st.solver.h[k] = 0.3;
+                }
+            }
+        }
+        sim.step().unwrap();
+        assert!(!operational(&mut sim), "water at its door fails it");
+        let log = sim.world.resource::<EventLog>();
+        let failed: Vec<_> = log
+            .events()
+            .iter()
+            .filter(|e| e.source == "flood" && e.kind == "asset.failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+    }
+
     #[test]
     fn blow_up_is_reported_with_cell_and_time() {
         let mut s = Solver::new(4, 3, 10.0, vec![0.0; 12], vec![0.03; 12], Params::default());
