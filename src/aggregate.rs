@@ -629,21 +629,7 @@ pub fn aggregate(b: &LoadedBatch, out: &Path) -> Result<String> {
                     .join(format!("{:06}", r.index))
                     .join("timeseries.csv"),
             )?;
-            let mut lines = text.lines();
-            let head: Vec<String> = lines
-                .next()
-                .unwrap_or_default()
-                .split(',')
-                .map(str::to_owned)
-                .collect();
-            let rows: Vec<Vec<f64>> = lines
-                .map(|l| {
-                    l.split(',')
-                        .map(|v| v.parse().unwrap_or(f64::NAN))
-                        .collect()
-                })
-                .collect();
-            all.push((head, rows));
+            all.push(crucible_engine::metrics::parse_csv(&text));
         }
         Ok(all)
     };

@@ -20,6 +20,8 @@ pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod standards;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod validation;
 
 /// The engine's version, written into every run summary.

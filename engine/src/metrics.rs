@@ -192,6 +192,26 @@ impl Metrics {
     }
 }
 
+/// Reads a time series written by [`Metrics::to_csv`] back: the header's column names and
+/// one row of values per line (a cell that is not a number as NaN).
+pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let rows = lines
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
 /// Phase::Metrics: close the tick in the recorder.
 pub fn sample_metrics(clock: Res<SimClock>, mut metrics: ResMut<Metrics>) {
     metrics.record(clock.t_end());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 use serde::Serialize;
 
-use crate::city::assets::{Asset, Operational, check_assets, read_assets_csv};
+use crate::city::assets::{check_assets, read_assets_csv, spawn_assets};
 use crate::city::generate::generate;
 use crate::city::import::city_from_asc;
 use crate::city::{AssetSpec, City};
@@ -128,24 +128,7 @@ pub fn prepare_city(loaded: &LoadedScenario) -> Result<City, ScenarioError> {
 /// The core plugin every run has: the city, its assets as entities, shared closures and
 /// population figures.
 fn build_city(sim: &mut Simulation, city: &City, daytime: bool) {
-    for a in &city.assets {
-        let (i, j) = city
-            .grid
-            .locate(a.x, a.y)
-            .expect("assets were checked to be on the grid");
-        sim.world.spawn((
-            Asset {
-                id: a.id.clone(),
-                kind: a.kind,
-                cell: city.grid.index(i, j),
-                x: a.x,
-                y: a.y,
-                capacity: a.capacity,
-                depends_on: a.depends_on.clone(),
-            },
-            Operational(true),
-        ));
-    }
+    spawn_assets(&mut sim.world, &city.assets, &city.grid);
     sim.world.insert_resource(Closures::new(&city.grid));
     sim.world.insert_resource(MapOutputs::default());
     let population = city.population(daytime);

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use bevy_ecs::prelude::Component;
+use bevy_ecs::prelude::{Component, World};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +90,28 @@ pub enum AssetError {
         line: u64,
         message: String,
     },
+}
+
+/// Spawns each of `assets` as an [`Asset`] entity on `grid`, in service. The assets
+/// must have passed [`check_assets`] (they lie on the grid).
+pub fn spawn_assets(world: &mut World, assets: &[AssetSpec], grid: &GridSpec) {
+    for a in assets {
+        let (i, j) = grid
+            .locate(a.x, a.y)
+            .expect("assets were checked to be on the grid");
+        world.spawn((
+            Asset {
+                id: a.id.clone(),
+                kind: a.kind,
+                cell: grid.index(i, j),
+                x: a.x,
+                y: a.y,
+                capacity: a.capacity,
+                depends_on: a.depends_on.clone(),
+            },
+            Operational(true),
+        ));
+    }
 }
 
 /// Read assets from CSV with header `id,kind,x,y,capacity,depends_on` (`depends_on` is a

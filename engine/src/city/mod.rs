@@ -242,6 +242,29 @@ impl City {
         out
     }
 
+    /// The cells whose water stands at the door of an asset at `cell`: its 3 × 3
+    /// neighbourhood without the sea, rivers and bridge decks over them (a coastal pump
+    /// station beside the sea is not flooded by it); the asset's own cell always counts.
+    /// `bridges` is [`City::bridge_decks`], computed once by the caller. The one rule for
+    /// flood depth at an asset, used by lifelines and by the flood's own asset failures.
+    pub fn door_cells(&self, bridges: &[bool], cell: usize) -> Vec<usize> {
+        let g = self.grid;
+        let (i, j) = g.cell_of(cell);
+        let mut out = vec![cell];
+        for b in j.saturating_sub(1)..=(j + 1).min(g.ny - 1) {
+            for a in i.saturating_sub(1)..=(i + 1).min(g.nx - 1) {
+                let k = g.index(a, b);
+                if k != cell
+                    && !bridges[k]
+                    && !matches!(self.landuse[k], LandUse::Sea | LandUse::Water)
+                {
+                    out.push(k);
+                }
+            }
+        }
+        out
+    }
+
     /// An all-open flat city at elevation 0 (a starting point for tests and imports).
     pub fn flat(grid: GridSpec) -> Self {
         let n = grid.len();

@@ -536,45 +536,57 @@ fn ids(i: &Inject) -> String {
         .join(" ")
 }
 
+/// The MSEL's columns in order, as template label keys; [`msel_row`] gives an inject's
+/// values in the same order.
+pub const MSEL_COLUMNS: [&str; 12] = [
+    "col_number",
+    "col_scenario_time",
+    "col_exercise_time",
+    "col_from",
+    "col_to",
+    "col_message",
+    "col_action",
+    "col_objective",
+    "col_capability",
+    "col_criterion",
+    "col_events",
+    "col_map",
+];
+
+/// Columns the Markdown MSEL leaves out: objectives are in the evaluation guide, and the
+/// map is linked from the message.
+const MSEL_MD_OMITS: [&str; 2] = ["col_objective", "col_map"];
+
+/// An inject's values in the order of [`MSEL_COLUMNS`].
+fn msel_row(i: &Inject) -> [String; 12] {
+    [
+        i.number.to_string(),
+        i.scenario_time.clone(),
+        i.exercise_time.clone(),
+        i.from.clone(),
+        i.to.clone(),
+        i.message.clone(),
+        i.expected_action.clone(),
+        i.objective.clone(),
+        i.capability.clone(),
+        i.criterion.clone(),
+        ids(i),
+        i.map.clone().unwrap_or_default(),
+    ]
+}
+
 /// `msel.csv`.
 pub fn msel_csv(ex: &Exercise, tpl: &Templates) -> String {
-    let cols = [
-        "col_number",
-        "col_scenario_time",
-        "col_exercise_time",
-        "col_from",
-        "col_to",
-        "col_message",
-        "col_action",
-        "col_objective",
-        "col_capability",
-        "col_criterion",
-        "col_events",
-        "col_map",
-    ];
-    let mut out = cols
+    let mut out = MSEL_COLUMNS
         .iter()
         .map(|c| csv_field(tpl.label(c)))
         .collect::<Vec<_>>()
         .join(",");
     out.push('\n');
     for i in &ex.injects {
-        let row = [
-            i.number.to_string(),
-            i.scenario_time.clone(),
-            i.exercise_time.clone(),
-            i.from.clone(),
-            i.to.clone(),
-            i.message.clone(),
-            i.expected_action.clone(),
-            i.objective.clone(),
-            i.capability.clone(),
-            i.criterion.clone(),
-            ids(i),
-            i.map.clone().unwrap_or_default(),
-        ];
         out.push_str(
-            &row.iter()
+            &msel_row(i)
+                .iter()
                 .map(|c| csv_field(c))
                 .collect::<Vec<_>>()
                 .join(","),
@@ -605,18 +617,8 @@ pub fn msel_md(ex: &Exercise, tpl: &Templates) -> String {
     let _ = writeln!(o, "# {}\n", fill(tpl.label("title"), &v));
     let _ = writeln!(o, "## {}\n", tpl.label("msel_title"));
     let _ = writeln!(o, "{}\n", fill(tpl.label("situation_clock"), &v));
-    let cols = [
-        "col_number",
-        "col_scenario_time",
-        "col_exercise_time",
-        "col_from",
-        "col_to",
-        "col_message",
-        "col_action",
-        "col_capability",
-        "col_criterion",
-        "col_events",
-    ];
+    let shown = |c: &str| !MSEL_MD_OMITS.contains(&c);
+    let cols: Vec<&str> = MSEL_COLUMNS.into_iter().filter(|c| shown(c)).collect();
     let _ = writeln!(
         o,
         "| {} |",
@@ -627,24 +629,21 @@ pub fn msel_md(ex: &Exercise, tpl: &Templates) -> String {
     );
     let _ = writeln!(o, "|{}", "---|".repeat(cols.len()));
     for i in &ex.injects {
-        let mut msg = md(&i.message);
-        if let Some(m) = &i.map {
-            let _ = write!(msg, " ([{}]({m}))", tpl.label("col_map"));
-        }
-        let _ = writeln!(
-            o,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            i.number,
-            i.scenario_time,
-            i.exercise_time,
-            md(&i.from),
-            md(&i.to),
-            msg,
-            md(&i.expected_action),
-            md(&i.capability),
-            md(&i.criterion),
-            ids(i)
-        );
+        let cells: Vec<String> = MSEL_COLUMNS
+            .iter()
+            .zip(msel_row(i))
+            .filter(|(c, _)| shown(c))
+            .map(|(&c, v)| {
+                let mut cell = md(&v);
+                if c == "col_message"
+                    && let Some(m) = &i.map
+                {
+                    let _ = write!(cell, " ([{}]({m}))", tpl.label("col_map"));
+                }
+                cell
+            })
+            .collect();
+        let _ = writeln!(o, "| {} |", cells.join(" | "));
     }
     o
 }

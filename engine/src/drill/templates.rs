@@ -7,27 +7,17 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::MSEL_COLUMNS;
 use super::rules::RULES;
 
 const EN: &str = include_str!("../../../templates/drill/en.toml");
 const ZH: &str = include_str!("../../../templates/drill/zh.toml");
 
-/// Labels every template file must define (headings, column names, fixed sentences).
+/// Labels every template file must define (headings, column names, fixed sentences)
+/// besides the MSEL's columns ([`MSEL_COLUMNS`]).
 pub const LABELS: &[&str] = &[
     "title",
     "msel_title",
-    "col_number",
-    "col_scenario_time",
-    "col_exercise_time",
-    "col_from",
-    "col_to",
-    "col_message",
-    "col_action",
-    "col_objective",
-    "col_capability",
-    "col_criterion",
-    "col_events",
-    "col_map",
     "situation_title",
     "situation_intro",
     "situation_clock",
@@ -149,7 +139,7 @@ impl Templates {
             injects: f.injects,
         };
         let mut missing = Vec::new();
-        for k in LABELS {
+        for k in LABELS.iter().chain(&MSEL_COLUMNS) {
             if !t.labels.contains_key(*k) {
                 missing.push(format!("labels.{k}"));
             }

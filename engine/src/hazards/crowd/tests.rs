@@ -6,22 +6,13 @@ use std::sync::Arc;
 use super::*;
 use crate::run::{prepare_city, run};
 use crate::scenario::{load, parse};
-
-fn scenario_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
+use crate::testing::{evacuate_around_closure, run_text, scenario_dir};
 
 fn err_of(text: &str) -> String {
     match run_text(text) {
         Ok(_) => panic!("expected an error"),
         Err(e) => e,
     }
-}
-
-fn run_text(text: &str) -> Result<crate::run::RunOutput, String> {
-    let loaded = parse(text, "test.toml", Path::new(".")).map_err(|e| e.to_string())?;
-    let city = Arc::new(prepare_city(&loaded).map_err(|e| e.to_string())?);
-    run(&loaded, &city, loaded.scenario.seed, |_| {}).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -324,48 +315,7 @@ fn scenario_report() {
 fn flooded_streets_send_people_to_another_shelter() {
     // Two shelters; the streets round NEAR are closed to walkers (FLOOD_WALK) before
     // the order: nobody may reach it, everyone goes to FAR.
-    let text = r#"
-format = 1
-name = "t"
-seed = 5
-[time]
-duration_s = 900
-tick_s = 2
-[city]
-source = "generate"
-width_m = 500
-height_m = 400
-cell_m = 10
-[plan]
-remove_assets = ["SH-01"]
-add_assets = [
-  { id = "NEAR", kind = "shelter", x = 250, y = 200, capacity = 100000 },
-  { id = "FAR", kind = "shelter", x = 20, y = 380, capacity = 100000 },
-]
-[[hazards]]
-kind = "crowd"
-reroute_interval_s = 30
-[hazards.district]
-people_per_agent = 50
-warning_s = 0
-premovement = { median_s = 30, log_sd = 0.3 }
-"#;
-    let loaded = parse(text, "t.toml", Path::new(".")).unwrap();
-    let city = prepare_city(&loaded).unwrap();
-    let mut sim = crate::run::build(&loaded, &city, 5).unwrap();
-    let (i, j) = city.grid.locate(250.0, 200.0).unwrap();
-    {
-        let mut c = sim.world.resource_mut::<crate::coupling::Closures>();
-        for dj in -3i64..=3 {
-            for di in -3i64..=3 {
-                let k = city
-                    .grid
-                    .index((i as i64 + di) as usize, (j as i64 + dj) as usize);
-                c.set(k, crate::coupling::blocked::FLOOD_WALK, true);
-            }
-        }
-    }
-    sim.run_to_end(|_| {}).unwrap();
+    let sim = evacuate_around_closure(crate::coupling::blocked::FLOOD_WALK, "");
     let m = sim.world.resource::<Metrics>();
     let near = m.stats("crowd.shelter.NEAR.occupancy_people").unwrap();
     let far = m.stats("crowd.shelter.FAR.occupancy_people").unwrap();

@@ -15,18 +15,7 @@
 //!   Table 5.3.1's largest compartment elsewhere); wooden buildings have no rated
 //!   separation, so every floor's whole burning area counts.
 
-/// Parameters of the egress model.
-#[derive(Debug, Clone, Copy)]
-pub struct EgressParams {
-    /// From warning to starting to move, s.
-    pub premovement_s: f64,
-    /// Effective stair width per building, m.
-    pub stair_width_m: f64,
-    /// Fire resistance of floor slabs in fire-resistive buildings, s.
-    pub floor_resistance_s: f64,
-    /// Persons per household: a dwelling is the fire compartment of a residential floor.
-    pub household_size: f64,
-}
+use super::EgressSpec;
 
 /// Largest fire compartment of a fire-resistive non-residential building, m²: GB 50016-2014
 /// Table 5.3.1, 1,500 m² in high-rise civil buildings (taller than 24 m), 2,500 m² in
@@ -53,7 +42,7 @@ impl Occupancy {
     /// dwelling (floor area per household at night, from `occupants_night`), elsewhere
     /// [`max_compartment_m2`].
     pub fn compartment_for(
-        p: &EgressParams,
+        p: &EgressSpec,
         residential: bool,
         occupants_night: f64,
         storeys: u16,
@@ -94,7 +83,7 @@ pub fn remaining_share(t: f64, premovement_s: f64, movement_s: f64) -> f64 {
 /// `burning_m2` of footprint burning at untenability; `untenable_after_warning_s`: time
 /// from the occupants' warning to flashover on the floor of origin.
 pub fn casualties(
-    p: &EgressParams,
+    p: &EgressSpec,
     b: &Occupancy,
     burning_m2: f64,
     untenable_after_warning_s: f64,
@@ -137,7 +126,7 @@ mod tests {
         let t = pauls_movement_s(160.0, 1.6);
         assert!((t / 60.0 - (0.68 + 0.081 * 100f64.powf(0.73))).abs() < 1e-9);
         assert!(pauls_movement_s(1000.0, 1.6) > t, "more people, longer");
-        let p = EgressParams {
+        let p = EgressSpec {
             premovement_s: 120.0,
             stair_width_m: 1.6,
             floor_resistance_s: 5400.0,

@@ -31,7 +31,6 @@ use crate::run::{BuildError, MapOutputs};
 use crate::scenario::{KeyPath, Problem, in_range, positive};
 use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
 
-use egress::EgressParams;
 use roads::RoadNet;
 use service::{Crew, Engine, Station, Task};
 use spread::{Geometry, Spread, SpreadSetup};
@@ -42,52 +41,52 @@ pub const BYTES_PER_CELL: usize = 8 + 1 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 4 + 1;
 
 /// `kind = "fire"`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct FireSpec {
     /// 10-m mean wind speed, m/s, used when no wind field (typhoon or `wind` hazard) is
     /// present.
-    #[serde(default)]
     pub wind_speed_m_s: f64,
     /// Direction the wind blows from, degrees clockwise from north. It also orients the
     /// "downwind" of Hamada's formula in calm air.
-    #[serde(default)]
     pub wind_from_deg: f64,
     /// A gap (road, open space, water) wider than this stops the spread, m. Default 14 m:
     /// the separation that stopped the 1995 Kobe fires where the exposed wall was wood
     /// or float glass (post-fire survey of Nagata and Suma, Shimizu Corporation Techno
     /// News vol. 62).
-    #[serde(default = "default_firebreak")]
     pub firebreak_m: f64,
     /// Coefficient of variation of the per-building random factor on spread delays
     /// (lognormal, mean 1). A model choice, not a measured value: see the docs.
-    #[serde(default = "default_cv")]
     pub spread_cv: f64,
     /// Hamada's building side, separation and fire-resistive share for every building;
     /// default: measured per building from the city.
-    #[serde(default)]
     pub geometry: Option<GeometrySpec>,
     /// Fires started at a place and time.
-    #[serde(default)]
     pub ignitions: Vec<IgnitionSpec>,
     /// Random ignitions (Poisson in time, by floor area and building use).
-    #[serde(default)]
     pub random: Option<RandomSpec>,
     /// Fires caused by other hazards' impacts.
-    #[serde(default)]
     pub secondary: SecondarySpec,
-    #[serde(default)]
     pub service: ServiceSpec,
-    #[serde(default)]
     pub egress: EgressSpec,
-    #[serde(default)]
     pub coverage: CoverageSpec,
 }
 
-fn default_firebreak() -> f64 {
-    14.0
-}
-pub(crate) fn default_cv() -> f64 {
-    0.1
+impl Default for FireSpec {
+    fn default() -> Self {
+        Self {
+            wind_speed_m_s: 0.0,
+            wind_from_deg: 0.0,
+            firebreak_m: 14.0,
+            spread_cv: 0.1,
+            geometry: None,
+            ignitions: Vec::new(),
+            random: None,
+            secondary: SecondarySpec::default(),
+            service: ServiceSpec::default(),
+            egress: EgressSpec::default(),
+            coverage: CoverageSpec::default(),
+        }
+    }
 }
 
 /// Hamada's geometry inputs.
@@ -115,46 +114,42 @@ pub struct IgnitionSpec {
 /// Random ignitions: a Poisson process whose rate is the sum over buildings of floor
 /// area × rate of their use × `multiplier`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RandomSpec {
-    #[serde(default)]
     pub rates_per_m2_year: UseRates,
     /// Scales every rate (e.g. for a post-earthquake or typhoon day).
-    #[serde(default = "one")]
     pub multiplier: f64,
 }
 
-fn one() -> f64 {
-    1.0
+impl Default for RandomSpec {
+    fn default() -> Self {
+        Self {
+            rates_per_m2_year: UseRates::default(),
+            multiplier: 1.0,
+        }
+    }
 }
 
 /// Ignitions per m² of floor area per year, by building use. Default: 9.6 × 10⁻⁶, the
 /// apartment figure of Tan, Moinuddin & Joseph (2023), Fire 6(1):35 (Australia
 /// 2012–2019), for every use: set per-use values for a study (see the docs).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct UseRates {
-    #[serde(default = "apartment_rate")]
     pub residential: f64,
-    #[serde(default = "apartment_rate")]
     pub commercial: f64,
-    #[serde(default = "apartment_rate")]
     pub industrial: f64,
-    #[serde(default = "apartment_rate")]
     pub public: f64,
-}
-
-fn apartment_rate() -> f64 {
-    9.6e-6
 }
 
 impl Default for UseRates {
     fn default() -> Self {
+        const APARTMENT: f64 = 9.6e-6;
         Self {
-            residential: apartment_rate(),
-            commercial: apartment_rate(),
-            industrial: apartment_rate(),
-            public: apartment_rate(),
+            residential: APARTMENT,
+            commercial: APARTMENT,
+            industrial: APARTMENT,
+            public: APARTMENT,
         }
     }
 }
@@ -181,89 +176,44 @@ pub struct SecondarySpec {
 }
 
 /// The fire service's timings and capacities.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServiceSpec {
     /// Simulate the fire service (dispatch and suppression).
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Ignition to the call, s (0: response measured from the call).
-    #[serde(default)]
     pub detection_s: f64,
     /// Call to dispatch order, s. Default 79 s: NFPA 1710 alarm answering (15 s) plus
     /// alarm processing (64 s).
-    #[serde(default = "default_alarm")]
     pub alarm_handling_s: f64,
     /// Dispatch order to wheels rolling, s. Default 80 s: NFPA 1710 turnout for fires.
-    #[serde(default = "default_turnout")]
     pub turnout_s: f64,
     /// Arrival to water flowing, s (see the docs: an assumption to vary).
-    #[serde(default = "default_setup")]
     pub setup_s: f64,
     /// Flow per engine, L/min. Default 720: two attack lines of 360 L/min (95 gpm),
     /// NFPA 1710's initial attack and backup lines.
-    #[serde(default = "default_flow")]
     pub engine_flow_l_min: f64,
     /// Needed fire flow per m² of involved floor area, L/min. Default 13.6: the National
     /// Fire Academy formula, 1 gpm per 3 ft².
-    #[serde(default = "default_needed")]
     pub needed_flow_l_min_m2: f64,
     /// Time at the needed flow to knock a cell's fire down, s. Default 30 s: the
     /// application period of the Iowa rate-of-flow formula (Royer & Nelson).
-    #[serde(default = "default_knockdown")]
     pub knockdown_s: f64,
     /// Hose reach from the engine's road cell, m; also the farthest a cell may be from a
     /// road to be reached. Default 150 m: the protection radius of a municipal hydrant
     /// (GB 50974-2014 §7.2.5).
-    #[serde(default = "default_reach")]
     pub hose_reach_m: f64,
     /// Crew per engine. Default 4: NFPA 1710 engine company staffing.
-    #[serde(default = "default_crew")]
     pub crew_size: u8,
     /// Engines sent at the dispatch order; more are called while the needed flow exceeds
     /// the flow on the way or on scene.
-    #[serde(default = "default_first_alarm")]
     pub first_alarm_engines: u32,
     /// Cap on engines per incident (none by default).
-    #[serde(default)]
     pub max_engines_per_incident: Option<u32>,
     /// Engines per station; default: each station asset's `capacity`.
-    #[serde(default)]
     pub engines_per_station: Option<u32>,
     /// Factor on road design speeds (CJJ 37-2012) for emergency driving.
-    #[serde(default = "one")]
     pub speed_factor: f64,
-}
-
-fn yes() -> bool {
-    true
-}
-fn default_alarm() -> f64 {
-    79.0
-}
-fn default_turnout() -> f64 {
-    80.0
-}
-fn default_setup() -> f64 {
-    120.0
-}
-fn default_flow() -> f64 {
-    720.0
-}
-fn default_needed() -> f64 {
-    3.785_411_784 / (3.0 * 0.092_903_04)
-}
-fn default_knockdown() -> f64 {
-    30.0
-}
-fn default_reach() -> f64 {
-    150.0
-}
-fn default_crew() -> u8 {
-    4
-}
-fn default_first_alarm() -> u32 {
-    1
 }
 
 impl Default for ServiceSpec {
@@ -271,15 +221,16 @@ impl Default for ServiceSpec {
         Self {
             enabled: true,
             detection_s: 0.0,
-            alarm_handling_s: default_alarm(),
-            turnout_s: default_turnout(),
-            setup_s: default_setup(),
-            engine_flow_l_min: default_flow(),
-            needed_flow_l_min_m2: default_needed(),
-            knockdown_s: default_knockdown(),
-            hose_reach_m: default_reach(),
-            crew_size: default_crew(),
-            first_alarm_engines: default_first_alarm(),
+            alarm_handling_s: 79.0,
+            turnout_s: 80.0,
+            setup_s: 120.0,
+            engine_flow_l_min: 720.0,
+            // 1 US gal/min per 3 ft², in L/min per m².
+            needed_flow_l_min_m2: 3.785_411_784 / (3.0 * 0.092_903_04),
+            knockdown_s: 30.0,
+            hose_reach_m: 150.0,
+            crew_size: 4,
+            first_alarm_engines: 1,
             max_engines_per_incident: None,
             engines_per_station: None,
             speed_factor: 1.0,
@@ -287,99 +238,53 @@ impl Default for ServiceSpec {
     }
 }
 
-/// The service parameters used at run time.
-#[derive(Debug, Clone, Copy)]
-pub struct ServiceParams {
-    pub enabled: bool,
-    pub detection_s: f64,
-    pub alarm_handling_s: f64,
-    pub turnout_s: f64,
-    pub setup_s: f64,
-    pub engine_flow_l_min: f64,
-    pub needed_flow_l_min_m2: f64,
-    pub knockdown_s: f64,
-    pub hose_reach_m: f64,
-    pub first_alarm_engines: u32,
-    pub max_engines_per_incident: Option<u32>,
-}
-
 /// Egress parameters.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct EgressSpec {
     /// Warning to start of movement, s (see the docs: an assumption to vary).
-    #[serde(default = "default_premovement")]
     pub premovement_s: f64,
     /// Effective stair width per building, m. Default 1.6: two stairs of 1.1 m clear
     /// width (GB 50016-2014 minimum for residential stairs) less 0.15 m boundary layers
     /// on each side (Pauls).
-    #[serde(default = "default_stairs")]
     pub stair_width_m: f64,
     /// Fire resistance of floor slabs in fire-resistive buildings, s. Default 1.5 h
     /// (GB 50016-2014 Table 5.1.2, fire-resistance class 1).
-    #[serde(default = "default_floor")]
     pub floor_resistance_s: f64,
     /// Persons per household, for the dwelling as a residential fire compartment.
     /// Default 2.54: Futian district, 2020 census (household persons / households).
-    #[serde(default = "default_household")]
     pub household_size: f64,
-}
-
-fn default_premovement() -> f64 {
-    180.0
-}
-fn default_stairs() -> f64 {
-    1.6
-}
-fn default_floor() -> f64 {
-    5400.0
-}
-fn default_household() -> f64 {
-    2.54
 }
 
 impl Default for EgressSpec {
     fn default() -> Self {
         Self {
-            premovement_s: default_premovement(),
-            stair_width_m: default_stairs(),
-            floor_resistance_s: default_floor(),
-            household_size: default_household(),
+            premovement_s: 180.0,
+            stair_width_m: 1.6,
+            floor_resistance_s: 5400.0,
+            household_size: 2.54,
         }
     }
 }
 
 /// Coverage standards.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct CoverageSpec {
     /// 建标152-2017: reach the district's edge within this time of the dispatch order, s.
-    #[serde(default = "default_cn_limit")]
     pub cn_limit_s: f64,
     /// Turnout included in that limit, s (≈ 1 min in the standard's derivation).
-    #[serde(default = "default_cn_turnout")]
     pub cn_turnout_s: f64,
     /// NFPA 1710 first-engine travel time, s.
-    #[serde(default = "default_nfpa")]
     pub nfpa_travel_s: f64,
-}
-
-fn default_cn_limit() -> f64 {
-    300.0
-}
-fn default_cn_turnout() -> f64 {
-    60.0
-}
-fn default_nfpa() -> f64 {
-    240.0
 }
 
 impl Default for CoverageSpec {
     fn default() -> Self {
         Self {
-            cn_limit_s: default_cn_limit(),
-            cn_turnout_s: default_cn_turnout(),
-            nfpa_travel_s: default_nfpa(),
+            cn_limit_s: 300.0,
+            cn_turnout_s: 60.0,
+            nfpa_travel_s: 240.0,
         }
     }
 }
@@ -638,8 +543,8 @@ pub struct FireSim {
     pub grid: GridSpec,
     pub spread: Spread,
     pub net: RoadNet,
-    pub service: ServiceParams,
-    pub egress: EgressParams,
+    pub service: ServiceSpec,
+    pub egress: EgressSpec,
     pub incidents: Vec<Incident>,
     pub buildings: Vec<BuildingFire>,
     /// Pending (time, cell, cause) ignitions, latest first.
@@ -1220,25 +1125,8 @@ impl Plugin for FirePlugin<'_> {
             knockdown: vec![0.0; grid.len()],
             spread,
             net,
-            service: ServiceParams {
-                enabled: spec.service.enabled,
-                detection_s: spec.service.detection_s,
-                alarm_handling_s: spec.service.alarm_handling_s,
-                turnout_s: spec.service.turnout_s,
-                setup_s: spec.service.setup_s,
-                engine_flow_l_min: spec.service.engine_flow_l_min,
-                needed_flow_l_min_m2: spec.service.needed_flow_l_min_m2,
-                knockdown_s: spec.service.knockdown_s,
-                hose_reach_m: spec.service.hose_reach_m,
-                first_alarm_engines: spec.service.first_alarm_engines,
-                max_engines_per_incident: spec.service.max_engines_per_incident,
-            },
-            egress: EgressParams {
-                premovement_s: spec.egress.premovement_s,
-                stair_width_m: spec.egress.stair_width_m,
-                floor_resistance_s: spec.egress.floor_resistance_s,
-                household_size: spec.egress.household_size,
-            },
+            service: spec.service,
+            egress: spec.egress,
             incidents: Vec::new(),
             buildings,
             schedule,

@@ -6,9 +6,9 @@ use rand::RngExt;
 use super::roads::RoadNet;
 use super::spread::{self, DOWN, Spread, UP, Wind};
 use super::{FirePlugin, FireSpec, GeometrySpec, IgnitionSpec, spread_setup};
-use crate::city::assets::Operational;
+use crate::city::assets::spawn_assets;
 use crate::city::{
-    Asset, AssetKind, AssetSpec, Building, BuildingUse, City, Construction, LandUse, RoadClass,
+    AssetKind, AssetSpec, Building, BuildingUse, City, Construction, LandUse, RoadClass,
 };
 use crate::coupling::{Closures, blocked};
 use crate::events::EventLog;
@@ -65,7 +65,7 @@ fn building(storeys: u16, construction: Construction, footprint: f32, anchor: us
 
 /// A regular array of `a` × `a` buildings with gaps `d` (cells of 1 m), each
 /// fire-resistive with probability `f` (stream `fire.validation.construction`).
-fn block_city(nx: usize, ny: usize, a: usize, d: usize, f: f64, seed: u64) -> City {
+pub(crate) fn block_city(nx: usize, ny: usize, a: usize, d: usize, f: f64, seed: u64) -> City {
     let mut city = City::flat(GridSpec::new(nx, ny, 1.0));
     let rng = RngStreams::new(seed);
     let p = a + d;
@@ -145,7 +145,7 @@ pub fn hamada_spread_speed() -> CaseResult {
     for (f, winds) in [(0.0, vec![0.0, 5.0, 10.0]), (0.4, vec![5.0, 10.0])] {
         let city = block_city(nx, ny, a, d, f, 7);
         for v in winds {
-            let s = spec(v, super::default_cv(), None);
+            let s = spec(v, FireSpec::default().spread_cv, None);
             let setup = spread_setup(&city, &s, &RngStreams::new(1)).expect("valid");
             let mut sp = Spread::new(setup);
             let (ci, cj) = (bi * (a + d) + a / 2, bj * (a + d) + a / 2);
@@ -420,23 +420,30 @@ fn bellman_ford(net: &RoadNet, src: usize, blocked: &dyn Fn(usize) -> bool) -> V
     d
 }
 
-/// A ladder of two east–west roads joined at both ends, a station at the west end of
-/// the north road and a building at its east end.
-fn ladder_city() -> City {
-    let (nx, ny) = (60, 20);
+/// A flat `nx` × `ny` city of 10 m cells with a ladder of arterial roads: east–west
+/// along rows `north` and `south`, joined by north–south ones along the edge columns.
+pub(crate) fn ladder(nx: usize, ny: usize, north: usize, south: usize) -> City {
     let mut city = City::flat(GridSpec::new(nx, ny, 10.0));
     let mut road = |i: usize, j: usize| {
         city.road[j * nx + i] = RoadClass::Arterial;
         city.landuse[j * nx + i] = LandUse::Road;
     };
     for i in 0..nx {
-        road(i, 5);
-        road(i, 15);
+        road(i, north);
+        road(i, south);
     }
-    for j in 5..=15 {
+    for j in north..=south {
         road(0, j);
         road(nx - 1, j);
     }
+    city
+}
+
+/// A ladder of two east–west roads joined at both ends, a station at the west end of
+/// the north road and a building at its east end.
+fn ladder_city() -> City {
+    let nx = 60;
+    let mut city = ladder(nx, 20, 5, 15);
     let b = 4 * nx + 57;
     city.landuse[b] = LandUse::Building;
     city.building[b] = 0;
@@ -459,21 +466,7 @@ fn ladder_city() -> City {
 fn ladder_response(close: Option<(usize, f64)>) -> f64 {
     let city = ladder_city();
     let mut sim = Simulation::new(1, 1.0, 900.0, 60.0);
-    for a in &city.assets {
-        let (i, j) = city.grid.locate(a.x, a.y).expect("on grid");
-        sim.world.spawn((
-            Asset {
-                id: a.id.clone(),
-                kind: a.kind,
-                cell: city.grid.index(i, j),
-                x: a.x,
-                y: a.y,
-                capacity: a.capacity,
-                depends_on: vec![],
-            },
-            Operational(true),
-        ));
-    }
+    spawn_assets(&mut sim.world, &city.assets, &city.grid);
     sim.world.insert_resource(Closures::new(&city.grid));
     let (x, y) = city.grid.center(57, 4);
     let mut s = spec(0.0, 0.0, None);

@@ -17,6 +17,7 @@ pub mod impacts;
 pub mod solver;
 pub mod validation;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bevy_ecs::prelude::*;
@@ -335,6 +336,8 @@ pub struct FloodState {
     solid: Vec<bool>,
     /// Land cells counted in flood metrics (not sea, river or solid).
     land: Vec<bool>,
+    /// Door cells of each asset, by the asset's cell ([`City::door_cells`]).
+    doors: BTreeMap<usize, Vec<usize>>,
     road: Vec<bool>,
     drain: Vec<f32>,
     pervious: Vec<f32>,
@@ -424,6 +427,12 @@ impl Plugin for FloodPlugin<'_> {
             .map(|k| {
                 !solid[k] && !bridge[k] && !matches!(city.landuse[k], LandUse::Sea | LandUse::Water)
             })
+            .collect();
+        let doors: BTreeMap<usize, Vec<usize>> = sim
+            .world
+            .query::<&Asset>()
+            .iter(&sim.world)
+            .map(|a| (a.cell, city.door_cells(&bridge, a.cell)))
             .collect();
         let cap = spec.drainage.capacity_m_s() as f32;
         let drain: Vec<f32> = (0..len)
@@ -591,6 +600,7 @@ impl Plugin for FloodPlugin<'_> {
             sea_level_index: None,
             solid,
             land,
+            doors,
             road,
             drain,
             pervious,
@@ -765,22 +775,13 @@ impl FloodState {
         err.abs() / scale
     }
 
-    fn depth_near(&self, cell: usize) -> f32 {
-        let g = &self.grid;
-        let (i, j) = g.cell_of(cell);
-        let mut d = 0.0f32;
-        for dj in -1i64..=1 {
-            for di in -1i64..=1 {
-                let (a, b) = (i as i64 + di, j as i64 + dj);
-                if a >= 0 && b >= 0 && (a as usize) < g.nx && (b as usize) < g.ny {
-                    let k = g.index(a as usize, b as usize);
-                    if self.land[k] {
-                        d = d.max(self.solver.h[k]);
-                    }
-                }
-            }
-        }
-        d
+    /// Deepest water at the door of the asset at `cell` (see [`City::door_cells`]), m.
+    fn depth_at_door(&self, cell: usize) -> f32 {
+        self.doors.get(&cell).map_or(0.0, |door| {
+            door.iter()
+                .map(|&k| self.solver.h[k])
+                .fold(0.0f32, f32::max)
+        })
     }
 
     fn place(&self, cell: usize, name: Option<String>) -> Place {
@@ -1094,7 +1095,7 @@ fn flood_impacts(
             AssetKind::MetroEntrance => lim.metro_entrance_m,
             _ => lim.asset_m,
         };
-        let d = st.depth_near(a.cell);
+        let d = st.depth_at_door(a.cell);
         if f64::from(d) > limit {
             st.failed.push(a.id.clone());
             let was = op.0;
@@ -1590,6 +1591,78 @@ mod tests {
         sim.step().unwrap();
         let after = sim.world.resource::<FloodState>().solver.balance.losses;
         assert_eq!(after, removed, "stopped pumps remove nothing");
+    }
+
+    /// A substation beside a river stays in service with the river full (the river is not
+    /// water at its door, `City::door_cells`, as for lifelines) and fails once land water
+    /// over the 0.15 m limit stands round it.
+    #[test]
+    fn assets_fail_on_water_at_their_door_not_on_the_river_beside_them() {
+        use crate::city::AssetSpec;
+        use crate::city::assets::spawn_assets;
+        use crate::grid::GridSpec;
+        let mut city = City::flat(GridSpec::new(9, 9, 10.0));
+        let g = city.grid;
+        // A river 2 m deep along column 3; the substation on the bank at (4, 4).
+        let river: Vec<usize> = (0..9).map(|j| g.index(3, j)).collect();
+        for &k in &river {
+            city.landuse[k] = LandUse::Water;
+            city.elevation[k] = -2.0;
+        }
+        let (x, y) = g.center(4, 4);
+        city.assets.push(AssetSpec {
+            id: "S".into(),
+            kind: AssetKind::Substation,
+            x,
+            y,
+            capacity: 1.0,
+            depends_on: vec![],
+        });
+        let mut sim = Simulation::new(1, 1.0, 60.0, 60.0);
+        spawn_assets(&mut sim.world, &city.assets, &g);
+        sim.world.insert_resource(Closures::new(&g));
+        sim.world.insert_resource(city);
+        let spec: FloodSpec =
+            toml::from_str("[drainage]\nenabled = false\n[infiltration]\nenabled = false\n")
+                .expect("flood spec");
+        sim.add_plugin(&FloodPlugin {
+            spec: &spec,
+            at: KeyPath::root().key("hazards").index(0),
+            base_dir: ".".into(),
+            daytime: false,
+        })
+        .expect("flood builds");
+        let operational = |sim: &mut Simulation| {
+            let mut q = sim.world.query::<&Operational>();
+            q.single(&sim.world).expect("one asset").0
+        };
+        // The river bank-full to 0.5 m below the land: 1.5 m of water beside the asset.
+        {
+            let mut st = sim.world.resource_mut::<FloodState>();
+            for &k in &river {
+                st.solver.h[k] = 1.5;
+            }
+        }
+        sim.step().unwrap();
+        assert!(operational(&mut sim), "the river beside it is not a flood");
+        // 0.3 m over all the land.
+        {
+            let mut st = sim.world.resource_mut::<FloodState>();
+            for k in 0..g.len() {
+                if !river.contains(&k) {
+                    st.solver.h[k] = 0.3;
+                }
+            }
+        }
+        sim.step().unwrap();
+        assert!(!operational(&mut sim), "water at its door fails it");
+        let log = sim.world.resource::<EventLog>();
+        let failed: Vec<_> = log
+            .events()
+            .iter()
+            .filter(|e| e.source == "flood" && e.kind == "asset.failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
     }
 
     #[test]

@@ -694,6 +694,26 @@ struct BandOut {
     south_edge: Option<Vec<f32>>,
 }
 
+/// `Ctx::band` compiled with a target feature enabled: a thin wrapper (the body is
+/// `band`, inlined), one per instruction set [`Ctx::band_best`] picks at run time.
+macro_rules! band_for_feature {
+    ($name:ident, $feature:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $feature)]
+        fn $name(
+            &self,
+            j0: usize,
+            j1: usize,
+            f: &Forcing,
+            h_out: &mut [f32],
+            qx_out: &mut [f32],
+            qy_out: &mut [f32],
+        ) -> BandOut {
+            self.band(j0, j1, f, h_out, qx_out, qy_out)
+        }
+    };
+}
+
 /// Slots of the rolling row buffers: a row's fluxes and limiter are needed by the rows
 /// next to it only, so four rows (r - 2 ..= r + 1) are enough.
 const RING: usize = 4;
@@ -841,33 +861,8 @@ impl Ctx<'_> {
         self.band(j0, j1, f, h_out, qx_out, qy_out)
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn band_avx512(
-        &self,
-        j0: usize,
-        j1: usize,
-        f: &Forcing,
-        h_out: &mut [f32],
-        qx_out: &mut [f32],
-        qy_out: &mut [f32],
-    ) -> BandOut {
-        self.band(j0, j1, f, h_out, qx_out, qy_out)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn band_avx2(
-        &self,
-        j0: usize,
-        j1: usize,
-        f: &Forcing,
-        h_out: &mut [f32],
-        qx_out: &mut [f32],
-        qy_out: &mut [f32],
-    ) -> BandOut {
-        self.band(j0, j1, f, h_out, qx_out, qy_out)
-    }
+    band_for_feature!(band_avx512, "avx512f");
+    band_for_feature!(band_avx2, "avx2");
 }
 
 /// The outflow limiter of row j: w = min(1, h / outflow) so a cell never gives more

@@ -291,15 +291,19 @@ fn parse_bdy(text: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The numbers of a whitespace-separated line (other words skipped).
+fn numbers(line: &str) -> Vec<f64> {
+    line.split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
 /// LISFLOOD-FP `.stage` point list: a count, then x y per line.
 fn parse_points(text: &str) -> Vec<(f64, f64)> {
     text.lines()
         .skip(1)
         .filter_map(|l| {
-            let v: Vec<f64> = l
-                .split_whitespace()
-                .filter_map(|v| v.parse().ok())
-                .collect();
+            let v = numbers(l);
             (v.len() == 2).then(|| (v[0], v[1]))
         })
         .collect()
@@ -312,10 +316,7 @@ fn parse_stage_output(text: &str) -> Vec<(f64, Vec<f64>)> {
         .skip_while(|l| !l.starts_with("Time;"))
         .skip(1)
         .filter_map(|l| {
-            let v: Vec<f64> = l
-                .split_whitespace()
-                .filter_map(|v| v.parse().ok())
-                .collect();
+            let v = numbers(l);
             (v.len() > 1).then(|| (v[0], v[1..].to_vec()))
         })
         .collect()

@@ -1,25 +1,18 @@
 //! One test per coupling between hazards: each runs the same scenario and seed twice,
 //! with the coupling (or its cause) and without, and checks the direction of the change.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use crate::city::{Building, BuildingUse, City, Construction, LandUse};
 use crate::coupling::{Closures, Couplings, FireState, blocked};
 use crate::events::Event;
-use crate::grid::GridSpec;
 use crate::hazards::fire::{FirePlugin, FireSpec, IgnitionSpec};
 use crate::hazards::wind::{WindPlugin, WindSpec};
 use crate::metrics::Metrics;
-use crate::run::{RunOutput, prepare_city, run};
-use crate::scenario::{KeyPath, parse};
+use crate::run::RunOutput;
+use crate::scenario::KeyPath;
 use crate::sim::Simulation;
 
 fn run_text(text: &str) -> RunOutput {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let loaded = parse(text, "test.toml", &dir).expect("scenario parses");
-    let city = Arc::new(prepare_city(&loaded).expect("city"));
-    run(&loaded, &city, loaded.scenario.seed, |_| {}).expect("run finishes")
+    crate::testing::run_text(text).expect("run finishes")
 }
 
 fn kpi(o: &RunOutput, k: &str) -> f64 {
@@ -34,36 +27,7 @@ fn first<'a>(events: &'a [Event], kind: &str) -> Option<&'a Event> {
 
 /// A block of 10 × 10 m wooden buildings 3 m apart on 1 m cells (Hamada's geometry).
 fn wooden_blocks(nx: usize, ny: usize) -> City {
-    let (a, p) = (10usize, 13usize);
-    let mut city = City::flat(GridSpec::new(nx, ny, 1.0));
-    let mut ids = std::collections::BTreeMap::new();
-    for j in 0..ny {
-        for i in 0..nx {
-            if i % p >= a || j % p >= a {
-                continue;
-            }
-            let k = j * nx + i;
-            let next = city.buildings.len() as u32;
-            let id = *ids.entry((i / p, j / p)).or_insert(next);
-            if id == next {
-                city.buildings.push(Building {
-                    storeys: 2,
-                    height_m: 6.0,
-                    use_: BuildingUse::Residential,
-                    construction: Construction::Wooden,
-                    occupants_day: 0.0,
-                    occupants_night: 0.0,
-                    value_yuan: 0.0,
-                    footprint_m2: 0.0,
-                    anchor: k as u32,
-                });
-            }
-            city.buildings[id as usize].footprint_m2 += 1.0;
-            city.landuse[k] = LandUse::Building;
-            city.building[k] = id;
-        }
-    }
-    city
+    crate::hazards::fire::validation::block_city(nx, ny, 10, 3, 0.0, 1)
 }
 
 /// Burnt or burning cells after 40 min of a fire in the middle of the blocks, with a
@@ -126,54 +90,10 @@ fn wind_drives_fire_spread() {
 
 // ---- flood / fire closures → evacuees ------------------------------------------------
 
-const TWO_SHELTERS: &str = r#"
-format = 1
-name = "t"
-seed = 5
-[time]
-duration_s = 900
-tick_s = 2
-[city]
-source = "generate"
-width_m = 500
-height_m = 400
-cell_m = 10
-[plan]
-remove_assets = ["SH-01"]
-add_assets = [
-  { id = "NEAR", kind = "shelter", x = 250, y = 200, capacity = 100000 },
-  { id = "FAR", kind = "shelter", x = 20, y = 380, capacity = 100000 },
-]
-[[hazards]]
-kind = "crowd"
-reroute_interval_s = 30
-[hazards.district]
-people_per_agent = 50
-warning_s = 0
-premovement = { median_s = 30, log_sd = 0.3 }
-"#;
-
-/// The district evacuation with the streets round NEAR closed by `flag` (as the flood
-/// or the fire would write them) before the order; `couplings` as given. Returns
-/// (people in NEAR, people in FAR, mean evacuation time s).
+/// The two-shelter district evacuation with the streets round NEAR closed by `flag`;
+/// `couplings` as given. Returns (people in NEAR, people in FAR, mean evacuation time s).
 fn evacuate_around_closure(flag: u8, couplings: &str) -> (f64, f64, f64) {
-    let text = format!("{TWO_SHELTERS}\n[couplings]\n{couplings}\n");
-    let loaded = parse(&text, "t.toml", Path::new(".")).unwrap();
-    let city = prepare_city(&loaded).unwrap();
-    let mut sim = crate::run::build(&loaded, &city, 5).unwrap();
-    let (i, j) = city.grid.locate(250.0, 200.0).unwrap();
-    {
-        let mut c = sim.world.resource_mut::<Closures>();
-        for dj in -3i64..=3 {
-            for di in -3i64..=3 {
-                let k = city
-                    .grid
-                    .index((i as i64 + di) as usize, (j as i64 + dj) as usize);
-                c.set(k, flag, true);
-            }
-        }
-    }
-    sim.run_to_end(|_| {}).unwrap();
+    let sim = crate::testing::evacuate_around_closure(flag, couplings);
     let m = sim.world.resource::<Metrics>();
     let near = m.stats("crowd.shelter.NEAR.occupancy_people").unwrap().last;
     let far = m.stats("crowd.shelter.FAR.occupancy_people").unwrap().last;
@@ -279,21 +199,9 @@ fn typhoon_warning_orders_the_evacuation() {
 /// north road, a block of wooden buildings at its east end, and a 1 m dip in the north
 /// road half-way (where the flood collects).
 fn ladder_with_dip() -> City {
-    use crate::city::{AssetKind, AssetSpec, RoadClass};
+    use crate::city::{AssetKind, AssetSpec};
     let (nx, ny) = (120, 200);
-    let mut city = City::flat(GridSpec::new(nx, ny, 10.0));
-    let mut road = |i: usize, j: usize| {
-        city.road[j * nx + i] = RoadClass::Arterial;
-        city.landuse[j * nx + i] = LandUse::Road;
-    };
-    for i in 0..nx {
-        road(i, 5);
-        road(i, ny - 5);
-    }
-    for j in 5..=ny - 5 {
-        road(0, j);
-        road(nx - 1, j);
-    }
+    let mut city = crate::hazards::fire::validation::ladder(nx, ny, 5, ny - 5);
     for i in 50..=60 {
         city.elevation[5 * nx + i] = -1.0;
     }
@@ -335,26 +243,12 @@ fn ladder_with_dip() -> City {
 /// A flood filling the dip from t = 0 and a building fire at 10 min on the east block.
 /// Returns (first engine's expected drive time s, footprint affected m², events).
 fn fire_during_flood(couplings: Couplings) -> (f64, f64, Vec<Event>) {
-    use crate::city::assets::{Asset, Operational};
+    use crate::city::assets::spawn_assets;
     use crate::hazards::flood::{FloodPlugin, FloodSpec};
     let city = ladder_with_dip();
     let g = city.grid;
     let mut sim = Simulation::new(1, 10.0, 3600.0, 60.0);
-    for a in &city.assets {
-        let (i, j) = g.locate(a.x, a.y).expect("on grid");
-        sim.world.spawn((
-            Asset {
-                id: a.id.clone(),
-                kind: a.kind,
-                cell: g.index(i, j),
-                x: a.x,
-                y: a.y,
-                capacity: a.capacity,
-                depends_on: vec![],
-            },
-            Operational(true),
-        ));
-    }
+    spawn_assets(&mut sim.world, &city.assets, &g);
     sim.world.insert_resource(Closures::new(&g));
     sim.world.insert_resource(couplings);
     let (dx, dy) = g.center(55, 5);

@@ -21,8 +21,8 @@ use rand_distr::{Distribution, StandardNormal};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::city::City;
 use crate::city::assets::{Asset, AssetKind, Operational};
-use crate::city::{City, LandUse};
 use crate::coupling::{AssetFailureOwner, Couplings, FireState, SurfaceWind, WaterDepth};
 use crate::events::{EventLog, Place, Severity};
 use crate::metrics::{MetricId, Metrics};
@@ -256,7 +256,7 @@ struct Node {
     kind: AssetKind,
     entity: Entity,
     cell: usize,
-    /// Land cells whose water reaches the asset's door (see [`door_cells`]).
+    /// Land cells whose water reaches the asset's door (see [`City::door_cells`]).
     door: Vec<usize>,
     x: f64,
     y: f64,
@@ -358,7 +358,7 @@ impl Plugin for LifelinesPlugin<'_> {
                 kind: a.kind,
                 entity: *e,
                 cell: a.cell,
-                door: door_cells(city, &bridges, a.cell),
+                door: city.door_cells(&bridges, a.cell),
                 x: a.x,
                 y: a.y,
                 capacity: a.capacity,
@@ -456,25 +456,6 @@ fn place(city: &City, n: &Node) -> Place {
         cell: Some([i as u32, j as u32]),
         name: Some(n.id.clone()),
     }
-}
-
-/// The cells whose water stands at an asset's door: its 3 × 3 neighbourhood without the
-/// sea, rivers and bridge decks over them (a coastal pump station beside the sea is not
-/// flooded by it); the asset's own cell always counts.
-fn door_cells(city: &City, bridges: &[bool], cell: usize) -> Vec<usize> {
-    let g = city.grid;
-    let (i, j) = g.cell_of(cell);
-    let mut out = vec![cell];
-    for b in j.saturating_sub(1)..=(j + 1).min(g.ny - 1) {
-        for a in i.saturating_sub(1)..=(i + 1).min(g.nx - 1) {
-            let k = g.index(a, b);
-            if k != cell && !bridges[k] && !matches!(city.landuse[k], LandUse::Sea | LandUse::Water)
-            {
-                out.push(k);
-            }
-        }
-    }
-    out
 }
 
 /// Deepest water at the asset's door, m.

@@ -2,14 +2,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
+use crate::city::LandUse;
 use crate::events::Event;
 use crate::run::{RunOutput, prepare_city, run};
 use crate::scenario::parse;
 
 fn run_text(text: &str) -> RunOutput {
-    let loaded = parse(text, "test.toml", Path::new(".")).expect("scenario parses");
-    let city = Arc::new(prepare_city(&loaded).expect("city"));
-    run(&loaded, &city, loaded.scenario.seed, |_| {}).expect("run finishes")
+    crate::testing::run_text(text).expect("run finishes")
 }
 
 fn find<'a>(events: &'a [Event], kind: &str, name: &str) -> Option<&'a Event> {
@@ -298,7 +297,7 @@ fn flood_intensity_ignores_the_sea_and_rivers_next_to_an_asset() {
     city.landuse[g.index(3, 3)] = LandUse::Water;
     depth[g.index(3, 3)] = 2.0;
     let bridges = city.bridge_decks();
-    let door = door_cells(&city, &bridges, asset);
+    let door = city.door_cells(&bridges, asset);
     assert_eq!(depth_at(&depth, &door), 0.0);
     depth[g.index(2, 3)] = 0.4;
     assert!((depth_at(&depth, &door) - 0.4).abs() < 1e-6);

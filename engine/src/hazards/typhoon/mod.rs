@@ -80,9 +80,11 @@ fn default_lon() -> f64 {
 fn default_step() -> f64 {
     600.0
 }
-/// CLIMADA's `DEF_ENV_PRESSURE` (1010 hPa).
+/// CLIMADA's `DEF_ENV_PRESSURE`, hPa.
+pub const DEF_ENV_PRESSURE_HPA: f64 = 1010.0;
+
 fn default_penv() -> f64 {
-    1010.0
+    DEF_ENV_PRESSURE_HPA
 }
 fn default_far() -> f64 {
     500.0
@@ -154,56 +156,25 @@ pub enum Averaging {
 
 /// Wind field options.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct WindOptions {
-    #[serde(default)]
     pub model: WindModel,
     /// Turn the wind inward by the Sobey et al. (1977) inflow angle.
-    #[serde(default = "yes")]
     pub inflow: bool,
     /// Roughness length of the sea, m (Davenport–Wieringa class 1).
-    #[serde(default = "default_z0_sea")]
     pub sea_roughness_m: f64,
     /// Roughness length of the land, m (class 4 "roughly open", matching the in-land
     /// exposure of the gust factor).
-    #[serde(default = "default_z0_land")]
     pub land_roughness_m: f64,
     /// 3-s gust over 10-min mean at sea (Harper, Kepert & Ginger 2010, "at-sea").
-    #[serde(default = "default_gust_sea")]
     pub gust_factor_sea: f64,
     /// 3-s gust over 10-min mean over land (Harper et al. 2010, "in-land").
-    #[serde(default = "default_gust_land")]
     pub gust_factor_land: f64,
     /// 1-min sustained to 10-min mean at sea (Harper et al. 2010, "at-sea").
-    #[serde(default = "default_1to10")]
     pub one_to_ten_min: f64,
     /// H10 outer wind speed, m/s, and its radius, km (CLIMADA defaults).
-    #[serde(default = "default_vn")]
     pub h10_outer_wind_m_s: f64,
-    #[serde(default = "default_rn")]
     pub h10_outer_radius_km: f64,
-}
-
-fn default_z0_sea() -> f64 {
-    0.0002
-}
-fn default_z0_land() -> f64 {
-    0.1
-}
-fn default_gust_sea() -> f64 {
-    1.23
-}
-fn default_gust_land() -> f64 {
-    1.66
-}
-fn default_1to10() -> f64 {
-    0.93
-}
-fn default_vn() -> f64 {
-    17.0
-}
-fn default_rn() -> f64 {
-    300.0
 }
 
 impl Default for WindOptions {
@@ -211,30 +182,24 @@ impl Default for WindOptions {
         Self {
             model: WindModel::default(),
             inflow: true,
-            sea_roughness_m: default_z0_sea(),
-            land_roughness_m: default_z0_land(),
-            gust_factor_sea: default_gust_sea(),
-            gust_factor_land: default_gust_land(),
-            one_to_ten_min: default_1to10(),
-            h10_outer_wind_m_s: default_vn(),
-            h10_outer_radius_km: default_rn(),
+            sea_roughness_m: 0.0002,
+            land_roughness_m: 0.1,
+            gust_factor_sea: 1.23,
+            gust_factor_land: 1.66,
+            one_to_ten_min: 0.93,
+            h10_outer_wind_m_s: 17.0,
+            h10_outer_radius_km: 300.0,
         }
     }
 }
 
 /// Rain options.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RainOptions {
-    #[serde(default)]
     pub model: RainModel,
     /// Multiplier on the rain rate (1 = the published profile).
-    #[serde(default = "one")]
     pub scale: f64,
-}
-
-fn one() -> f64 {
-    1.0
 }
 
 impl Default for RainOptions {
@@ -257,59 +222,41 @@ pub struct SeaWarning {
 
 /// Tide and surge options.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SurgeOptions {
     /// Coastal reference point (map m); default: the middle of the grid's south edge.
-    #[serde(default)]
     pub coast_x_m: Option<f64>,
-    #[serde(default)]
     pub coast_y_m: Option<f64>,
     /// Direction from sea to land at the coast, degrees clockwise from north (0: the
     /// sea is to the south).
-    #[serde(default)]
     pub onshore_to_deg: f64,
     /// Shelf length, km, and mean depth, m, for the wind set-up; without both, only the
     /// inverse barometer is modelled.
-    #[serde(default)]
     pub shelf_length_km: Option<f64>,
-    #[serde(default)]
     pub shelf_depth_m: Option<f64>,
     /// Mean sea level above the city's datum, m.
-    #[serde(default)]
     pub mean_level_m: f64,
     /// Harmonic constituents (amplitude m, phase ° relative to t = 0).
-    #[serde(default)]
     pub tide: Vec<TideTerm>,
     /// A tide series instead (`t_s,level_m`, levels above datum).
-    #[serde(default)]
     pub tide_csv: Option<PathBuf>,
-    #[serde(default)]
     pub warning_levels: Vec<SeaWarning>,
 }
 
 /// Gust limits for people outdoors (City of London Wind Microclimate Guidelines 2019,
 /// after Lawson: 15 m/s unsafe for frail people and cyclists, 20 m/s for everyone).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct PedestrianOptions {
-    #[serde(default = "default_frail")]
     pub vulnerable_gust_m_s: f64,
-    #[serde(default = "default_all")]
     pub all_gust_m_s: f64,
-}
-
-fn default_frail() -> f64 {
-    15.0
-}
-fn default_all() -> f64 {
-    20.0
 }
 
 impl Default for PedestrianOptions {
     fn default() -> Self {
         Self {
-            vulnerable_gust_m_s: default_frail(),
-            all_gust_m_s: default_all(),
+            vulnerable_gust_m_s: 15.0,
+            all_gust_m_s: 20.0,
         }
     }
 }
@@ -317,11 +264,9 @@ impl Default for PedestrianOptions {
 /// Lognormal wind fragility of assets: P(fail | g) = Φ(ln(g / median) / β), g the
 /// peak 3-s gust at the asset. Each curve must name its source.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct FragilityOptions {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default)]
     pub curves: Vec<FragilityCurve>,
 }
 
@@ -585,19 +530,7 @@ impl TyphoonSpec {
     }
 
     fn wind_params(&self) -> WindParams {
-        let o = &self.wind;
-        WindParams {
-            penv: self.env_pressure_hpa * 100.0,
-            inflow: o.inflow,
-            one_to_ten_min: o.one_to_ten_min,
-            z0_sea: o.sea_roughness_m,
-            z0_land: o.land_roughness_m,
-            gust_sea: o.gust_factor_sea,
-            gust_land: o.gust_factor_land,
-            h10_vn: o.h10_outer_wind_m_s,
-            h10_rn: o.h10_outer_radius_km * 1000.0,
-            ..WindParams::defaults(o.model)
-        }
+        WindParams::from_options(&self.wind, self.env_pressure_hpa)
     }
 }
 

@@ -249,17 +249,8 @@ pub fn mangkhut() -> CaseResult {
         "m/s",
     ));
     // Series for the figure.
-    let csv = &out.timeseries_csv;
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-    let col = |n: &str| header.iter().position(|h| *h == n);
-    let rows: Vec<Vec<f64>> = lines
-        .map(|l| {
-            l.split(',')
-                .map(|v| v.parse().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
+    let (header, rows) = crate::metrics::parse_csv(&out.timeseries_csv);
+    let col = |n: &str| header.iter().position(|h| h == n);
     let pick = |n: &str| -> Vec<f64> {
         col(n).map_or_else(Vec::new, |c| rows.iter().map(|r| r[c]).collect())
     };

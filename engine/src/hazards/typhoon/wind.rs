@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::track::{KNOT_M_S, StormState};
+use super::{DEF_ENV_PRESSURE_HPA, WindOptions};
 
 /// Earth's angular velocity, s⁻¹.
 pub const OMEGA: f64 = 7.292e-5;
@@ -57,25 +58,35 @@ pub struct WindParams {
 }
 
 impl WindParams {
-    /// The defaults a scenario without `[hazards.wind]` options gets (CLIMADA's values and
-    /// the sources given on each field).
-    pub fn defaults(model: WindModel) -> Self {
+    /// The wind field of the scenario options `o` under environmental pressure
+    /// `penv_hpa`; the constants that are not options are CLIMADA's values and the
+    /// sources given on each field.
+    pub fn from_options(o: &WindOptions, penv_hpa: f64) -> Self {
         Self {
-            model,
+            model: o.model,
             rho_air: 1.15,
-            penv: 101_000.0,
+            penv: penv_hpa * 100.0,
             gradient_to_surface: 0.9,
             vt_cap: 30.0 * KNOT_M_S,
-            inflow: true,
-            one_to_ten_min: 0.93,
-            z0_sea: 0.0002,
-            z0_land: 0.1,
+            inflow: o.inflow,
+            one_to_ten_min: o.one_to_ten_min,
+            z0_sea: o.sea_roughness_m,
+            z0_land: o.land_roughness_m,
             blend_height: 60.0,
-            gust_sea: 1.23,
-            gust_land: 1.66,
-            h10_vn: 17.0,
-            h10_rn: 300_000.0,
+            gust_sea: o.gust_factor_sea,
+            gust_land: o.gust_factor_land,
+            h10_vn: o.h10_outer_wind_m_s,
+            h10_rn: o.h10_outer_radius_km * 1000.0,
         }
+    }
+
+    /// The defaults a scenario without `[hazards.wind]` options gets.
+    pub fn defaults(model: WindModel) -> Self {
+        let o = WindOptions {
+            model,
+            ..WindOptions::default()
+        };
+        Self::from_options(&o, DEF_ENV_PRESSURE_HPA)
     }
 
     /// Ratio of the 10-m mean over land to the 10-m mean over sea for the same gradient
