@@ -643,13 +643,6 @@ fn read_initial_depth(
             ),
         ));
     }
-    let header = text
-        .lines()
-        .take_while(|l| {
-            let t = l.trim_start();
-            t.is_empty() || t.starts_with(|c: char| c.is_ascii_alphabetic())
-        })
-        .count();
     for (k, &v) in asc.data.iter().enumerate() {
         if !v.is_finite() || v < 0.0 {
             let (i, j) = (k % g.nx, k / g.nx);
@@ -662,7 +655,7 @@ fn read_initial_depth(
                 at.clone(),
                 format!(
                     "{name}, line {} (row {j}, column {i}): {what}; depths must be finite and ≥ 0",
-                    header + j + 1
+                    asc.line_of(k)
                 ),
             ));
         }
