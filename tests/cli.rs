@@ -408,7 +408,7 @@ fn bad_drill_options_are_refused() {
         // 3 × 4·10^9 runs were planned: an abort on a 96 GB allocation.
         (
             &["--variants", "4000000000"][..],
-            "--variants must be between 1 and 100",
+            "--variants must be at most 100",
         ),
         (
             &["--difficulty", "easy", "--batch", "4000000000"][..],
@@ -432,28 +432,38 @@ fn bad_drill_options_are_refused() {
     }
 }
 
-/// A forcing step far below the tick is legal (the run rounds it up to a tick), but the
-/// closest-approach scan at build used it as is and never ended (`check` hung). The
-/// timeout only turns such a hang into a failure; it is not a performance bound.
+/// Extreme values that are legal must build, not hang or panic:
+/// - a typhoon forcing step far below the tick (the run rounds it up to a tick): the
+///   closest-approach scan at build used it as is and never ended (`check` hung);
+/// - a flood pump catchment of 10^300 m (every cell): the search radius in cells
+///   overflowed (a panic), and 10^7 m searched 10^12 cells.
+///
+/// The timeout only turns a hang into a failure; it is not a performance bound.
 #[test]
-fn a_tiny_typhoon_forcing_step_does_not_hang_the_build() {
+fn extreme_legal_values_build_without_hanging() {
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("tiny-step.toml");
-    std::fs::write(
-        &f,
-        "format = 1\nname = \"tiny step\"\n[time]\nduration_s = 3600.0\ntick_s = 60.0\n\
-         [city]\nsource = \"generate\"\nwidth_m = 1000.0\nheight_m = 800.0\ncell_m = 10.0\n\
-         [[hazards]]\nkind = \"typhoon\"\nforcing_step_s = 1e-12\n\
+    let head = "format = 1\nname = \"extreme\"\n[time]\nduration_s = 3600.0\ntick_s = 60.0\n\
+                [city]\nsource = \"generate\"\nwidth_m = 1000.0\nheight_m = 800.0\ncell_m = 10.0\n";
+    for hazard in [
+        "[[hazards]]\nkind = \"typhoon\"\nforcing_step_s = 1e-12\n\
          track = { source = \"synthetic\", landfall_time_s = 0.0, heading_deg = 0.0, forward_speed_m_s = 5.0, vmax_m_s = 40.0 }\n",
-    )
-    .unwrap();
-    let o = crucible()
-        .arg("check")
-        .arg(&f)
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        "[[hazards]]\nkind = \"flood\"\npump_catchment_m = 1e300\n",
+        "[[hazards]]\nkind = \"flood\"\npump_catchment_m = 1e7\n",
+    ] {
+        let f = dir.path().join("extreme.toml");
+        std::fs::write(&f, format!("{head}{hazard}")).unwrap();
+        let o = crucible()
+            .arg("check")
+            .arg(&f)
+            .timeout(Duration::from_secs(300))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{hazard}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 /// A thread count no machine honours is refused at once; before, the worker pool started

@@ -683,7 +683,8 @@ fn pump_catchments(city: &City, land: &[bool], radius: f64) -> Vec<(String, Vec<
     if pumps.is_empty() {
         return out;
     }
-    let r = (radius / g.cell).ceil() as i64 + 1;
+    // No cell lies farther than the grid's extent: a larger radius searches no further.
+    let r = (radius / g.cell).ceil().min(g.nx.max(g.ny) as f64) as i64 + 1;
     for (p, a) in pumps.iter().enumerate() {
         let Some((pi, pj)) = g.locate(a.x, a.y) else {
             continue;
