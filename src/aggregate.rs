@@ -55,6 +55,42 @@ fn read_json(p: &Path) -> Result<Value> {
     .with_context(|| format!("{} is not valid JSON", p.display()))
 }
 
+/// Check that a recorded run folder can be aggregated: its JSON files parse and every
+/// map file has the size its index gives. Lets `merge` refuse a corrupt shard before it
+/// writes anything.
+pub fn check_run_dir(d: &Path) -> Result<()> {
+    read_json(&d.join("run.json"))?;
+    if !d.join("summary.json").exists() {
+        read_json(&d.join("failed.json"))?;
+        return Ok(());
+    }
+    read_json(&d.join("summary.json"))?;
+    let index_path = d.join("maps/index.json");
+    if !index_path.exists() {
+        return Ok(());
+    }
+    for m in read_json(&index_path)?.as_array().into_iter().flatten() {
+        let name = m["name"].as_str().unwrap_or_default();
+        let (nx, ny) = (m["nx"].as_u64(), m["ny"].as_u64());
+        let f32_path = d.join(format!("maps/{name}.f32"));
+        let len = std::fs::metadata(&f32_path).map(|m| m.len()).ok();
+        let want = nx
+            .zip(ny)
+            .and_then(|(x, y)| x.checked_mul(y))
+            .and_then(|c| c.checked_mul(4));
+        if name.is_empty() || name.contains(['/', '\\']) || want.is_none() || want != len {
+            bail!(
+                "{}: map `{name}` ({:?} × {:?} cells) does not match {}",
+                index_path.display(),
+                nx,
+                ny,
+                f32_path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Read every run of the batch; all must be recorded.
 pub fn read_runs(b: &LoadedBatch, out: &Path) -> Result<Vec<RunRecord>> {
     let mut runs = Vec::new();
@@ -624,11 +660,12 @@ pub fn aggregate(b: &LoadedBatch, out: &Path) -> Result<String> {
             .iter()
             .filter(|r| r.plan == plan && r.summary.is_some())
         {
-            let text = std::fs::read_to_string(
-                out.join("runs")
-                    .join(format!("{:06}", r.index))
-                    .join("timeseries.csv"),
-            )?;
+            let path = out
+                .join("runs")
+                .join(format!("{:06}", r.index))
+                .join("timeseries.csv");
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             all.push(crucible_engine::metrics::parse_csv(&text));
         }
         Ok(all)
@@ -741,11 +778,9 @@ fn aggregate_maps(
     let Some(first) = runs.iter().find(|r| r.summary.is_some()) else {
         return Ok(plots);
     };
-    let index = read_json(
-        &out.join("runs")
-            .join(format!("{:06}", first.index))
-            .join("maps/index.json"),
-    )?;
+    let first_dir = out.join("runs").join(format!("{:06}", first.index));
+    let index_path = first_dir.join("maps/index.json");
+    let index = read_json(&index_path)?;
     let city = match crucible_engine::run::prepare_city(&b.base) {
         Ok(c) => c,
         Err(e) => bail!("{e}"),
@@ -758,11 +793,33 @@ fn aggregate_maps(
             m["nx"].as_u64().unwrap_or(0) as usize,
             m["ny"].as_u64().unwrap_or(0) as usize,
         );
-        let kind: RasterKind = serde_json::from_value(m["kind"].clone())?;
+        let kind: RasterKind = serde_json::from_value(m["kind"].clone())
+            .with_context(|| format!("{}: map `{name}` has a bad kind", index_path.display()))?;
         if matches!(kind, RasterKind::Categorical { .. }) {
             continue;
         }
-        let mut grid = GridSpec::new(nx, ny, m["cell"].as_f64().unwrap_or(1.0));
+        // The index must describe the first run's own map file before anything is
+        // allocated from its numbers (a corrupt index must not exhaust the memory).
+        let f32_path = first_dir.join(format!("maps/{name}.f32"));
+        let file_len = std::fs::metadata(&f32_path).map(|m| m.len()).ok();
+        let cell = m["cell"].as_f64().unwrap_or(1.0);
+        if name.is_empty()
+            || name.contains(['/', '\\'])
+            || nx
+                .checked_mul(ny)
+                .and_then(|c| c.checked_mul(4))
+                .map(|b| b as u64)
+                != file_len
+            || nx == 0
+            || !(cell.is_finite() && cell > 0.0)
+        {
+            bail!(
+                "{}: map `{name}` ({nx} × {ny} cells of {cell} m) does not match {}",
+                index_path.display(),
+                f32_path.display()
+            );
+        }
+        let mut grid = GridSpec::new(nx, ny, cell);
         grid.x0 = m["x0"].as_f64().unwrap_or(0.0);
         grid.y0 = m["y0"].as_f64().unwrap_or(0.0);
         for plan in plans {

@@ -48,6 +48,10 @@ enum Command {
     Schema,
 }
 
+/// Most worker threads (RAYON_NUM_THREADS, `batch --jobs`): far beyond any core count,
+/// low enough to stay under the system's thread limit.
+pub const MAX_THREADS: usize = 4096;
+
 /// Exit codes: 0 success, 1 the run (or a validation case) failed, 2 bad input.
 pub enum Outcome {
     Ok,
@@ -65,6 +69,22 @@ fn main() -> ExitCode {
         .with_target(false)
         .init();
     let cli = Cli::parse();
+    // The worker pool is started here, so that a RAYON_NUM_THREADS the machine cannot
+    // honour is an error rather than a panic inside the first parallel loop (or minutes
+    // spent starting threads up to the system's limit).
+    let env_threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_default();
+    if env_threads
+        .trim()
+        .parse::<usize>()
+        .is_ok_and(|n| n > MAX_THREADS)
+    {
+        eprintln!("error: RAYON_NUM_THREADS={env_threads}: at most {MAX_THREADS} threads");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = rayon::ThreadPoolBuilder::new().build_global() {
+        eprintln!("error: cannot start the worker threads (RAYON_NUM_THREADS={env_threads}): {e}");
+        return ExitCode::from(2);
+    }
     let outcome = match cli.command {
         Command::Run(a) => commands::run::run(a),
         Command::Check(a) => commands::check::run(a),

@@ -1,6 +1,7 @@
 //! The command line as a user runs it: outputs, determinism, exit codes.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use assert_cmd::Command;
 
@@ -247,4 +248,251 @@ fn compound_scenario_is_deterministic_and_shows_every_hazard() {
     ] {
         assert!(summary["kpis"][k]["value"].is_number(), "{k} missing");
     }
+}
+
+// ---- bad input is refused, never a panic --------------------------------------------------
+//
+// Each case below crashed, hung or was accepted before the check that now refuses it (or
+// guards a documented error path). Scenario files with a single fault are in
+// tests/malformed/ (tests/malformed.rs).
+
+/// Run `c`; assert the exit code, that nothing panicked, and that stderr holds `wants`.
+fn refused(c: &mut Command, code: i32, wants: &[&str]) {
+    let o = c.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "{c:?}: {err}");
+    assert!(!err.contains("panicked"), "{c:?}: {err}");
+    for w in wants {
+        assert!(err.contains(w), "{c:?}: stderr lacks `{w}`: {err}");
+    }
+}
+
+#[test]
+fn bad_batch_files_are_refused_before_any_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/data/small.toml"),
+        dir.path().join("small.toml"),
+    )
+    .unwrap();
+    let head = "format = 1\n[batch]\nname = \"b\"\nscenario = \"small.toml\"\nseed = 1\n";
+    let many_sweeps: String = (0..20)
+        .map(|_| "[[batch.sweep]]\npath = \"hazards[0].speed_m_s\"\nvalues = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]\n")
+        .collect();
+    let cases = [
+        // Inverted sample ranges (documented checks).
+        (
+            "runs = 2\n[[batch.vary]]\npath = \"hazards[0].speed_m_s\"\ndist = \"uniform\"\nmin = 5.0\nmax = 1.0\n",
+            vec![
+                "b.toml:11:",
+                "`batch.vary[0].max`",
+                "max (1) is below min (5)",
+            ],
+        ),
+        (
+            "runs = 2\n[[batch.vary]]\npath = \"hazards[0].speed_m_s\"\ndist = \"triangular\"\nmin = 5.0\nmode = 9.0\nmax = 1.0\n",
+            vec![
+                "b.toml:11:",
+                "`batch.vary[0].mode`",
+                "need min ≤ mode ≤ max",
+            ],
+        ),
+        // 10^20 combinations overflowed the run count (a panic).
+        (
+            &*format!("runs = 2\n{many_sweeps}"),
+            vec!["b.toml:6:", "`batch.runs`", "more than 1000000 runs"],
+        ),
+        // 3 × (2^63 − 1) runs overflowed it too.
+        (
+            "runs = 9223372036854775807\n[[batch.sweep]]\npath = \"hazards[0].speed_m_s\"\nvalues = [1.0, 2.0, 3.0]\n",
+            vec!["b.toml:6:", "`batch.runs`", "more than 1000000 runs"],
+        ),
+    ];
+    let out = dir.path().join("out");
+    for (body, wants) in cases {
+        let f = dir.path().join("b.toml");
+        std::fs::write(&f, format!("{head}{body}")).unwrap();
+        refused(crucible().arg("check").arg(&f), 2, &wants);
+        refused(
+            crucible().arg("batch").arg(&f).arg("--out").arg(&out),
+            2,
+            &wants,
+        );
+        assert!(!out.exists(), "a refused batch wrote {}", out.display());
+    }
+}
+
+/// A shard folder with a corrupt part is refused, naming the file, and the merged folder
+/// is not written at all.
+#[test]
+fn merge_refuses_corrupt_shards_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n);
+    for (k, shard) in ["s0", "s1"].into_iter().enumerate() {
+        let o = crucible()
+            .args(["batch", "tests/data/small-batch.toml", "--runs", "1"])
+            .arg("--shard")
+            .arg(format!("{k}/2"))
+            .arg("--out")
+            .arg(d(shard))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let merge = || {
+        let mut c = crucible();
+        c.arg("merge")
+            .arg(d("s0"))
+            .arg(d("s1"))
+            .args(["--batch", "tests/data/small-batch.toml", "--out"])
+            .arg(d("merged"));
+        c
+    };
+    let run1 = d("s1").join("runs/000001");
+    let manifest = |s: &str| d(s).join("batch.json");
+    // The first run's map index is the one aggregation sizes its grids from.
+    let index = d("s0").join("runs/000000/maps/index.json");
+    let original_index = std::fs::read_to_string(&index).unwrap();
+    // (file, corrupt content, what stderr must say)
+    let cases: Vec<(Vec<PathBuf>, String, Vec<String>)> = vec![
+        (
+            vec![run1.join("summary.json")],
+            "{\"kpis\": {".into(),
+            vec![
+                format!("{}", run1.join("summary.json").display()),
+                "not valid JSON".into(),
+            ],
+        ),
+        (
+            vec![manifest("s0"), manifest("s1")],
+            std::fs::read_to_string(manifest("s0"))
+                .unwrap()
+                .replace("\"replicates\": 1", "\"replicates\": 18446744073709551615"),
+            vec!["replicates = 18446744073709551615".into()],
+        ),
+        (
+            vec![index.clone()],
+            original_index.replacen("\"nx\": ", "\"nx\": 4294967296", 1),
+            vec![format!("{}", index.display()), "does not match".into()],
+        ),
+    ];
+    for (files, bad, wants) in cases {
+        let saved: Vec<String> = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        assert!(files.iter().zip(&saved).all(|(_, s)| *s != bad), "{bad}");
+        for f in &files {
+            std::fs::write(f, &bad).unwrap();
+        }
+        let wants: Vec<&str> = wants.iter().map(String::as_str).collect();
+        refused(&mut merge(), 1, &wants);
+        assert!(!d("merged").exists(), "a refused merge wrote {wants:?}");
+        for (f, s) in files.iter().zip(saved) {
+            std::fs::write(f, s).unwrap();
+        }
+    }
+    let o = merge().output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn bad_drill_options_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d");
+    for (args, want) in [
+        (
+            &["--lang", "xx"][..],
+            "--lang: no built-in templates for `xx`",
+        ),
+        // 3 × 4·10^9 runs were planned: an abort on a 96 GB allocation.
+        (
+            &["--variants", "4000000000"][..],
+            "--variants must be at most 100",
+        ),
+        (
+            &["--difficulty", "easy", "--batch", "4000000000"][..],
+            "--batch must be at most 1000",
+        ),
+        (
+            &["--drill-hours", "NaN"][..],
+            "--drill-hours must be a positive number",
+        ),
+        (&["--start", "25:00"][..], "bad exercise start `25:00`"),
+    ] {
+        refused(
+            crucible()
+                .args(["drill", "tests/data/small.toml", "--out"])
+                .arg(&out)
+                .args(args),
+            2,
+            &[want],
+        );
+        assert!(!out.exists());
+    }
+}
+
+/// Extreme values that are legal must build, not hang or panic:
+/// - a typhoon forcing step far below the tick (the run rounds it up to a tick): the
+///   closest-approach scan at build used it as is and never ended (`check` hung);
+/// - a flood pump catchment of 10^300 m (every cell): the search radius in cells
+///   overflowed (a panic), and 10^7 m searched 10^12 cells.
+///
+/// The timeout only turns a hang into a failure; it is not a performance bound.
+#[test]
+fn extreme_legal_values_build_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "format = 1\nname = \"extreme\"\n[time]\nduration_s = 3600.0\ntick_s = 60.0\n\
+                [city]\nsource = \"generate\"\nwidth_m = 1000.0\nheight_m = 800.0\ncell_m = 10.0\n";
+    for hazard in [
+        "[[hazards]]\nkind = \"typhoon\"\nforcing_step_s = 1e-12\n\
+         track = { source = \"synthetic\", landfall_time_s = 0.0, heading_deg = 0.0, forward_speed_m_s = 5.0, vmax_m_s = 40.0 }\n",
+        "[[hazards]]\nkind = \"flood\"\npump_catchment_m = 1e300\n",
+        "[[hazards]]\nkind = \"flood\"\npump_catchment_m = 1e7\n",
+    ] {
+        let f = dir.path().join("extreme.toml");
+        std::fs::write(&f, format!("{head}{hazard}")).unwrap();
+        let o = crucible()
+            .arg("check")
+            .arg(&f)
+            .timeout(Duration::from_secs(300))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{hazard}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// A thread count no machine honours is refused at once; before, the worker pool started
+/// threads until the system's limit (minutes) and a failed start was a panic. The
+/// timeout turns such a hang into a failure.
+#[test]
+fn absurd_thread_counts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    refused(
+        crucible()
+            .env("RAYON_NUM_THREADS", "1000000000")
+            .args(["check", "tests/data/small.toml"])
+            .timeout(Duration::from_secs(300)),
+        2,
+        &["RAYON_NUM_THREADS=1000000000: at most 4096 threads"],
+    );
+    refused(
+        crucible()
+            .args([
+                "batch",
+                "tests/data/small-batch.toml",
+                "--jobs",
+                "1000000000",
+                "--out",
+            ])
+            .arg(dir.path().join("b"))
+            .timeout(Duration::from_secs(300)),
+        2,
+        &["--jobs must be at most 4096"],
+    );
+    assert!(!dir.path().join("b").exists());
 }

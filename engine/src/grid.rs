@@ -153,6 +153,24 @@ pub enum AscError {
 pub struct AscGrid {
     pub grid: GridSpec,
     pub data: Vec<f32>,
+    /// (index of the first value on a line, that line's number), for every data line
+    /// with values: lets errors about a value name its line whatever the layout.
+    lines: Vec<(usize, usize)>,
+}
+
+impl AscGrid {
+    /// The 1-based line of the file holding value `k`.
+    pub fn line_of(&self, k: usize) -> usize {
+        let at = self.lines.partition_point(|&(first, _)| first <= k);
+        self.lines[at.saturating_sub(1)].1
+    }
+}
+
+/// An .asc header: grid size, cell size, corner, NODATA value.
+#[derive(Debug, Clone, Copy)]
+pub struct AscHeader {
+    pub grid: GridSpec,
+    pub nodata: f64,
 }
 
 /// Read an ESRI ASCII grid. Errors name the file and line.
@@ -164,19 +182,46 @@ pub fn read_asc(path: &Path) -> Result<AscGrid, AscError> {
     parse_asc(&text, &path.display().to_string())
 }
 
-/// Parse ESRI ASCII grid text; `name` is used in error messages.
-pub fn parse_asc(text: &str, name: &str) -> Result<AscGrid, AscError> {
+/// Read only the header of an .asc file (for estimates before reading the values).
+pub fn read_asc_header(path: &Path) -> Result<AscHeader, AscError> {
+    use std::io::{BufRead, BufReader};
+    let name = path.display().to_string();
+    let io = |source| AscError::Io {
+        path: name.clone(),
+        source,
+    };
+    let mut lines = Vec::new();
+    for line in BufReader::new(std::fs::File::open(path).map_err(io)?).lines() {
+        let line = line.map_err(io)?;
+        let data = line
+            .split_whitespace()
+            .next()
+            .is_some_and(|t| t.parse::<f64>().is_ok() || t.starts_with('-'));
+        if data {
+            break;
+        }
+        lines.push(line);
+    }
+    parse_header(lines.iter().map(String::as_str).enumerate(), &name).map(|(h, _)| h)
+}
+
+/// Parse the header lines (stops at the first line starting with a number); returns the
+/// header and how many lines it took.
+fn parse_header<'a>(
+    lines: impl Iterator<Item = (usize, &'a str)>,
+    name: &str,
+) -> Result<(AscHeader, usize), AscError> {
     let err = |line: usize, message: String| AscError::Format {
         path: name.to_owned(),
         line,
         message,
     };
     let mut header = std::collections::BTreeMap::new();
-    let mut lines = text.lines().enumerate().peekable();
-    while let Some((n, line)) = lines.peek().copied() {
+    let mut used = 0;
+    for (n, line) in lines {
         let mut parts = line.split_whitespace();
         let Some(key) = parts.next() else {
-            lines.next();
+            used = n + 1;
             continue;
         };
         if key.parse::<f64>().is_ok() || key.starts_with('-') {
@@ -189,27 +234,62 @@ pub fn parse_asc(text: &str, name: &str) -> Result<AscGrid, AscError> {
             .parse()
             .map_err(|_| err(n + 1, format!("header `{key}`: `{value}` is not a number")))?;
         header.insert(key.to_ascii_lowercase(), (v, n + 1));
-        lines.next();
+        used = n + 1;
     }
     let get = |k: &str| header.get(k).map(|(v, _)| *v);
     let need = |k: &str| get(k).ok_or_else(|| err(1, format!("header lacks `{k}`")));
     let (ncols, nrows, cell) = (need("ncols")?, need("nrows")?, need("cellsize")?);
+    let line_of = |k: &str| header.get(k).map_or(1, |(_, n)| *n);
     if ncols < 1.0 || nrows < 1.0 || ncols.fract() != 0.0 || nrows.fract() != 0.0 {
-        return Err(err(1, "ncols and nrows must be positive integers".into()));
+        return Err(err(
+            line_of("ncols"),
+            "ncols and nrows must be positive integers".into(),
+        ));
+    }
+    // Checked here so that every later `nx * ny` is safe: more cells than an address
+    // space holds cannot be a grid this machine reads.
+    if ncols * nrows > (usize::MAX / 16) as f64 {
+        return Err(err(
+            line_of("ncols"),
+            format!("ncols × nrows = {:.3e} cells is too large", ncols * nrows),
+        ));
     }
     if !(cell.is_finite() && cell > 0.0) {
-        return Err(err(1, format!("cellsize must be positive, got {cell}")));
+        return Err(err(
+            line_of("cellsize"),
+            format!("cellsize must be positive, got {cell}"),
+        ));
     }
     let x0 = get("xllcorner").or_else(|| get("xllcenter").map(|c| c - cell / 2.0));
     let y0 = get("yllcorner").or_else(|| get("yllcenter").map(|c| c - cell / 2.0));
+    for k in ["xllcorner", "xllcenter", "yllcorner", "yllcenter"] {
+        if get(k).is_some_and(|v| !v.is_finite()) {
+            return Err(err(line_of(k), format!("{k} must be a finite number")));
+        }
+    }
     let nodata = get("nodata_value").unwrap_or(f64::from(NODATA));
     let mut grid = GridSpec::new(ncols as usize, nrows as usize, cell);
     grid.x0 = x0.unwrap_or(0.0);
     grid.y0 = y0.unwrap_or(0.0);
-    let mut data = Vec::with_capacity(grid.len());
+    Ok((AscHeader { grid, nodata }, used))
+}
+
+/// Parse ESRI ASCII grid text; `name` is used in error messages.
+pub fn parse_asc(text: &str, name: &str) -> Result<AscGrid, AscError> {
+    let err = |line: usize, message: String| AscError::Format {
+        path: name.to_owned(),
+        line,
+        message,
+    };
+    let (AscHeader { grid, nodata }, used) = parse_header(text.lines().enumerate(), name)?;
+    // Each value takes at least two bytes: a header claiming more cells than the text can
+    // hold must not reserve memory for them (the count check below reports it).
+    let mut data = Vec::with_capacity(grid.len().min(text.len() / 2 + 1));
+    let mut lines = Vec::new();
     let mut last_line = 0;
-    for (n, line) in lines {
+    for (n, line) in text.lines().enumerate().skip(used) {
         last_line = n + 1;
+        let first = data.len();
         for tok in line.split_whitespace() {
             let v: f64 = tok
                 .parse()
@@ -218,6 +298,9 @@ pub fn parse_asc(text: &str, name: &str) -> Result<AscGrid, AscError> {
                 return Err(err(n + 1, format!("more than {} values", grid.len())));
             }
             data.push(if v == nodata { f32::NAN } else { v as f32 });
+        }
+        if data.len() > first {
+            lines.push((first, n + 1));
         }
     }
     if data.len() != grid.len() {
@@ -232,7 +315,7 @@ pub fn parse_asc(text: &str, name: &str) -> Result<AscGrid, AscError> {
             ),
         ));
     }
-    Ok(AscGrid { grid, data })
+    Ok(AscGrid { grid, data, lines })
 }
 
 #[cfg(test)]
@@ -271,5 +354,30 @@ mod tests {
         assert!(e.contains("f.asc, line 5") && e.contains("`x`"), "{e}");
         let short = "ncols 2\nnrows 2\ncellsize 1\n1 2\n3\n";
         assert!(parse_asc(short, "f.asc").is_err());
+    }
+
+    #[test]
+    fn asc_header_sizes_are_checked_before_anything_is_reserved() {
+        // 2^64 cells overflowed `nx * ny`; 10^10 cells reserved 40 GB for three values.
+        let huge = "ncols 4294967296\nnrows 4294967296\ncellsize 1\n1 2 3\n";
+        let e = parse_asc(huge, "f.asc").unwrap_err().to_string();
+        assert!(
+            e.contains("f.asc, line 1") && e.contains("too large"),
+            "{e}"
+        );
+        let big = "ncols 100000\nnrows 100000\ncellsize 1\n1 2 3\n";
+        let e = parse_asc(big, "f.asc").unwrap_err().to_string();
+        assert!(e.contains("expected 10000000000 values"), "{e}");
+        let corner = "ncols 1\nnrows 1\nxllcorner inf\ncellsize 1\n1\n";
+        let e = parse_asc(corner, "f.asc").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("xllcorner"), "{e}");
+    }
+
+    #[test]
+    fn asc_values_know_their_line() {
+        let text = "ncols 2\nnrows 2\ncellsize 1\n\n1\n2 3\n\n4\n";
+        let a = parse_asc(text, "f.asc").unwrap();
+        let lines: Vec<usize> = (0..4).map(|k| a.line_of(k)).collect();
+        assert_eq!(lines, [5, 6, 6, 8]);
     }
 }

@@ -2,7 +2,7 @@
 //! scenario is refused with the figure instead of crashing the machine.
 
 use crate::city::City;
-use crate::grid::read_asc;
+use crate::grid::read_asc_header;
 use crate::scenario::{CitySource, KeyPath, LoadedScenario, ScenarioError};
 
 /// Estimated need of one run.
@@ -50,27 +50,8 @@ pub fn estimate(loaded: &LoadedScenario) -> Result<Estimate, ScenarioError> {
 
 /// Cell count from an .asc header, without reading the values.
 fn asc_header_cells(path: &std::path::Path) -> Result<f64, String> {
-    use std::io::{BufRead, BufReader};
-    let f =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let (mut nx, mut ny) = (None, None);
-    for line in BufReader::new(f).lines().take(8) {
-        let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut it = line.split_whitespace();
-        match (it.next().map(str::to_ascii_lowercase).as_deref(), it.next()) {
-            (Some("ncols"), Some(v)) => nx = v.parse::<f64>().ok(),
-            (Some("nrows"), Some(v)) => ny = v.parse::<f64>().ok(),
-            _ => {}
-        }
-    }
-    match (nx, ny) {
-        (Some(x), Some(y)) => Ok(x * y),
-        _ => {
-            // Let the full reader produce the precise error.
-            read_asc(path).map_err(|e| e.to_string())?;
-            Err(format!("{}: header lacks ncols/nrows", path.display()))
-        }
-    }
+    let h = read_asc_header(path).map_err(|e| e.to_string())?;
+    Ok(h.grid.nx as f64 * h.grid.ny as f64)
 }
 
 /// Physical memory of this machine, bytes (from /proc/meminfo; None where unknown).

@@ -91,6 +91,9 @@ pub fn run(args: Args) -> Outcome {
         Ok(b) => b,
         Err(e) => return Outcome::BadInput(e.to_string()),
     };
+    if args.jobs.is_some_and(|j| j > crate::MAX_THREADS) {
+        return Outcome::BadInput(format!("--jobs must be at most {}", crate::MAX_THREADS));
+    }
     if let Some(n) = args.runs {
         if n == 0 {
             return Outcome::BadInput("--runs must be at least 1".into());
@@ -122,8 +125,11 @@ fn execute(b: &LoadedBatch, args: &Args, started: Instant) -> Result<Option<Stri
     let manifest = manifest(b, b.spec.runs);
     let manifest_path = out.join("batch.json");
     if manifest_path.exists() {
-        let old: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&manifest_path)?)?;
+        let old: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&manifest_path)
+                .with_context(|| format!("cannot read {}", manifest_path.display()))?,
+        )
+        .with_context(|| format!("{} is not valid JSON", manifest_path.display()))?;
         if old != manifest {
             bail!(
                 "{} holds another batch (or this batch changed since): use a new folder, or the same batch file and --runs",
@@ -339,10 +345,12 @@ pub fn merge(args: MergeArgs) -> Outcome {
 fn merge_into(b: &LoadedBatch, args: &MergeArgs) -> Result<String> {
     let mut manifest: Option<serde_json::Value> = None;
     for s in &args.shards {
+        let path = s.join("batch.json");
         let m: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(s.join("batch.json"))
+            &std::fs::read_to_string(&path)
                 .with_context(|| format!("{} is not a batch folder", s.display()))?,
-        )?;
+        )
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
         if manifest.as_ref().is_some_and(|x| *x != m) {
             bail!(
                 "{} belongs to another batch than {}",
@@ -354,37 +362,47 @@ fn merge_into(b: &LoadedBatch, args: &MergeArgs) -> Result<String> {
     }
     let manifest = manifest.context("no shard folders")?;
     let mut b = b.clone();
-    b.spec.runs = manifest["replicates"]
+    let replicates = manifest["replicates"]
         .as_u64()
-        .context("batch.json lacks replicates")?;
+        .with_context(|| format!("{}/batch.json lacks replicates", args.shards[0].display()))?;
+    // A shard holds at most the batch file's replicates (fewer with --runs).
+    if !(1..=b.spec.runs).contains(&replicates) {
+        bail!(
+            "{}/batch.json: replicates = {replicates}, but {} has {} per combination",
+            args.shards[0].display(),
+            args.batch.display(),
+            b.spec.runs
+        );
+    }
+    b.spec.runs = replicates;
     if manifest != self::manifest(&b, b.spec.runs) {
         bail!(
             "the shards were made from another version of {}",
             args.batch.display()
         );
     }
+    // Every run must be in a shard and readable before anything is written: a missing
+    // or corrupt run leaves the output folder as it was.
+    let mut sources = Vec::new();
+    for k in 0..b.total_runs() {
+        let Some(holder) = args.shards.iter().find(|s| recorded(s, k)) else {
+            bail!(
+                "run {k} is in none of the shards: finish it with `crucible batch … --shard … --resume`"
+            );
+        };
+        crate::aggregate::check_run_dir(&run_dir(holder, k))?;
+        sources.push(holder);
+    }
     std::fs::create_dir_all(args.out.join("runs"))?;
     std::fs::write(
         args.out.join("batch.json"),
         serde_json::to_string_pretty(&manifest)? + "\n",
     )?;
-    for k in 0..b.total_runs() {
-        let holders: Vec<&PathBuf> = args.shards.iter().filter(|s| recorded(s, k)).collect();
-        match holders.as_slice() {
-            [one] => {
-                let target = run_dir(&args.out, k);
-                if !recorded(&args.out, k) || **one != args.out {
-                    copy_dir(&run_dir(one, k), &target)?;
-                }
-            }
-            [] => bail!(
-                "run {k} is in none of the shards: finish it with `crucible batch … --shard … --resume`"
-            ),
-            _ => {
-                // The same run in two shards: identical by construction, keep one.
-                let target = run_dir(&args.out, k);
-                copy_dir(&run_dir(holders[0], k), &target)?;
-            }
+    for (k, holder) in sources.into_iter().enumerate() {
+        // The same run in two shards is identical by construction: the first is kept.
+        let k = k as u64;
+        if **holder != args.out || !recorded(&args.out, k) {
+            copy_dir(&run_dir(holder, k), &run_dir(&args.out, k))?;
         }
     }
     crate::aggregate::aggregate(&b, &args.out)

@@ -58,6 +58,11 @@ pub struct Args {
     pub batch: u32,
 }
 
+/// Most packages one call writes.
+const MAX_VARIANTS: u32 = 100;
+/// Most runs of the internal batch of --difficulty.
+const MAX_BATCH: u32 = 1000;
+
 /// The checked options.
 struct Opts {
     difficulty: Option<String>,
@@ -67,8 +72,13 @@ struct Opts {
 }
 
 fn check(a: &Args) -> Result<Opts, String> {
+    // Every run of the internal batch is kept in memory until the picks are made, so
+    // both counts are bounded.
     if a.variants == 0 {
         return Err("--variants must be at least 1".into());
+    }
+    if a.variants > MAX_VARIANTS {
+        return Err(format!("--variants must be at most {MAX_VARIANTS}"));
     }
     if let Some(d) = &a.difficulty
         && !DIFFICULTIES.contains(&d.as_str())
@@ -90,6 +100,9 @@ fn check(a: &Args) -> Result<Opts, String> {
     }
     if a.batch < 3 {
         return Err("--batch must be at least 3 (one run per tercile)".into());
+    }
+    if a.batch > MAX_BATCH {
+        return Err(format!("--batch must be at most {MAX_BATCH}"));
     }
     let tpl = match &a.templates {
         Some(dir) => Templates::from_dir(dir, &a.lang)?,
@@ -158,7 +171,10 @@ pub fn run(args: Args) -> Outcome {
                 .iter()
                 .enumerate()
                 .map(|(i, o)| {
-                    drill::components(i as u64, seeds[i], &o.as_ref().expect("run").summary)
+                    let o = o
+                        .as_ref()
+                        .expect("every run is kept until the picks are made");
+                    drill::components(i as u64, seeds[i], &o.summary)
                 })
                 .collect();
             drill::score(&mut cands);
@@ -191,7 +207,9 @@ pub fn run(args: Args) -> Outcome {
                     chosen_seed: c.seed,
                     reason,
                 };
-                let out = outs[p].take().expect("each run is picked once");
+                let out = outs[p]
+                    .take()
+                    .expect("choose() returns distinct runs, each picked once");
                 packages.push((c.seed, out, Some(sel), Some(c.score)));
             }
         }
@@ -315,7 +333,10 @@ fn draw_maps(
             }
             Field::None => continue,
         };
-        let rel = i.map.as_deref().expect("filtered");
+        let rel = i
+            .map
+            .as_deref()
+            .expect("only injects with a map are in `wanted`");
         let raster = Raster {
             name: format!("inject-{:02}", i.number),
             // Map fonts cover Latin text only: titles stay language-neutral.

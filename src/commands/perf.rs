@@ -43,10 +43,15 @@ fn collect(dir: &Path, out: &mut Vec<Value>) -> Result<()> {
         let p = e?.path();
         if p.is_dir() {
             if p.file_name().is_some_and(|n| n == "new") {
-                let bench: Value =
-                    serde_json::from_str(&std::fs::read_to_string(p.join("benchmark.json"))?)?;
-                let est: Value =
-                    serde_json::from_str(&std::fs::read_to_string(p.join("estimates.json"))?)?;
+                let read = |name: &str| -> Result<Value> {
+                    let f = p.join(name);
+                    let text = std::fs::read_to_string(&f)
+                        .with_context(|| format!("cannot read {}", f.display()))?;
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not valid JSON", f.display()))
+                };
+                let bench = read("benchmark.json")?;
+                let est = read("estimates.json")?;
                 let ns = est["mean"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
                 let elements = bench["throughput"]["Elements"].as_f64();
                 let group = bench["group_id"].as_str().unwrap_or_default();

@@ -19,6 +19,9 @@ use crate::scenario::{
     self, KeyPath, LoadedScenario, PlanSpec, ScenarioError, error_in, parse_document,
 };
 
+/// Most runs a batch may have (each writes a folder of its own).
+pub const MAX_RUNS: u64 = 1_000_000;
+
 /// A batch file.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -424,6 +427,24 @@ pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
                 "give at least one value".into(),
             ));
         }
+    }
+    // Counted with checks here, so that `combos()` and `total_runs()` never overflow.
+    let total = bf
+        .batch
+        .sweep
+        .iter()
+        .try_fold(bf.batch.plans.len().max(1) as u64, |n, s| {
+            n.checked_mul(s.values.len() as u64)
+        })
+        .and_then(|combos| combos.checked_mul(bf.batch.runs));
+    if total.is_none_or(|n| n > MAX_RUNS) {
+        return Err(at(
+            &b.key("runs"),
+            format!(
+                "{} runs × the sweep and plan combinations is more than {MAX_RUNS} runs",
+                bf.batch.runs
+            ),
+        ));
     }
     let mut names = std::collections::BTreeSet::new();
     for (i, p) in bf.batch.plans.iter().enumerate() {

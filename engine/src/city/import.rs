@@ -19,15 +19,28 @@ pub enum ImportError {
 /// buildings get one single-storey building per cell).
 pub fn city_from_asc(elevation: &Path, landuse: Option<&Path>) -> Result<City, ImportError> {
     let dem = read_asc(elevation)?;
-    if let Some(k) = dem.data.iter().position(|v| !v.is_finite()) {
+    // The lowest and highest ground on Earth bound an elevation in metres: anything
+    // outside is another unit or a broken file, and would overflow the flood solver.
+    let (lo, hi) = (-11_000.0, 9_000.0);
+    if let Some(k) = dem
+        .data
+        .iter()
+        .position(|v| !(v.is_finite() && (lo..=hi).contains(v)))
+    {
         let (i, j) = dem.grid.cell_of(k);
+        let v = dem.data[k];
+        let what = if v.is_finite() {
+            format!("elevation {v} is not a ground elevation in metres ({lo} to {hi})")
+        } else {
+            "elevation has no data (NODATA, NaN or a number too large)".to_string()
+        };
         return Err(ImportError::Content {
             path: elevation.display().to_string(),
             message: format!(
-                "elevation has no data at column {}, row {} (line {})",
+                "line {}: {what} at column {}, row {}",
+                dem.line_of(k),
                 i + 1,
                 j + 1,
-                j + 7
             ),
         });
     }
@@ -55,7 +68,8 @@ pub fn city_from_asc(elevation: &Path, landuse: Option<&Path>) -> Result<City, I
                 return Err(ImportError::Content {
                     path: path.display().to_string(),
                     message: format!(
-                        "land-use code {v} at column {}, row {} is not 0–5",
+                        "line {}: land-use code {v} at column {}, row {} is not 0–5",
+                        lu.line_of(k),
                         i + 1,
                         j + 1
                     ),

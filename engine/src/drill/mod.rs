@@ -456,7 +456,7 @@ pub fn build_exercise(
                     injects: Vec::new(),
                     standards: Vec::new(),
                 });
-                objectives.last_mut().expect("pushed")
+                objectives.last_mut().expect("an objective was just pushed")
             }
         };
         o.injects.push(i.number);

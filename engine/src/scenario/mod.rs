@@ -317,6 +317,9 @@ fn check(s: &Scenario) -> Result<(), Problem> {
             "more than 10^8 ticks: use a longer tick".into(),
         ));
     }
+    if let Some(start) = &s.time.start {
+        crate::hazards::typhoon::track::parse_utc(start).map_err(|m| (t.key("start"), m))?;
+    }
     positive(
         root.key("outputs").key("metrics_interval_s"),
         s.outputs.metrics_interval_s,
@@ -384,6 +387,18 @@ fn check(s: &Scenario) -> Result<(), Problem> {
             ));
         }
     }
+    let ind = root.key("indicators");
+    positive(ind.key("gdp_yuan"), s.indicators.gdp_yuan, "the GDP")?;
+    if let Some(p) = s.indicators.population {
+        positive(ind.key("population"), p, "the population")?;
+    }
+    in_range(
+        ind.key("annual_frequency"),
+        s.indicators.annual_frequency,
+        0.0,
+        f64::INFINITY,
+        "the annual frequency",
+    )?;
     for (k, h) in s.hazards.iter().enumerate() {
         h.check(&root.key("hazards").index(k))?;
     }

@@ -39,6 +39,11 @@ use spread::{Geometry, Spread, SpreadSetup};
 /// graph (speed, access, access distance), suppression scratch and coupling fields.
 pub const BYTES_PER_CELL: usize = 8 + 1 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 4 + 1;
 
+/// Most engines one station may have: each is an entity with a crew, so a misplaced
+/// number (a capacity in people, say) must be refused rather than fill the memory. The
+/// largest stations house a few dozen appliances.
+pub const MAX_ENGINES_PER_STATION: u32 = 1000;
+
 /// `kind = "fire"`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -390,6 +395,15 @@ impl FireSpec {
             "the knock-down time",
         )?;
         positive(s.key("hose_reach_m"), sv.hose_reach_m, "the hose reach")?;
+        if let Some(n) = sv.engines_per_station {
+            in_range(
+                s.key("engines_per_station"),
+                f64::from(n),
+                0.0,
+                f64::from(MAX_ENGINES_PER_STATION),
+                "the engines per station",
+            )?;
+        }
         positive(s.key("speed_factor"), sv.speed_factor, "the speed factor")?;
         let e = at.key("egress");
         in_range(
@@ -920,7 +934,16 @@ impl Plugin for FirePlugin<'_> {
             let engines = spec
                 .service
                 .engines_per_station
-                .unwrap_or(capacity.round().max(0.0) as u32);
+                .map_or(capacity.round().max(0.0), f64::from);
+            if engines > f64::from(MAX_ENGINES_PER_STATION) {
+                return Err(BuildError::new(
+                    KeyPath::root().key("assets"),
+                    format!(
+                        "fire station `{id}` would have {engines} engines (its `capacity`): at most {MAX_ENGINES_PER_STATION}"
+                    ),
+                ));
+            }
+            let engines = engines as u32;
             if spec.service.enabled && engines == 0 {
                 return Err(BuildError::new(
                     KeyPath::root().key("assets"),
@@ -988,7 +1011,7 @@ impl Plugin for FirePlugin<'_> {
                 let biggest = *cut
                     .iter()
                     .max_by_key(|&&k| (size[k], std::cmp::Reverse(k)))
-                    .expect("non-empty");
+                    .expect("`cut` was checked to be non-empty");
                 let cells: u64 = cut.iter().map(|&k| size[k]).sum();
                 let (i, j) = grid.cell_of(first[biggest] as usize);
                 let (x, y) = grid.center(i, j);
@@ -1263,7 +1286,10 @@ fn ignition_system(
     let t_end = clock.t_end();
     let fire = &mut *fire;
     while fire.schedule.last().is_some_and(|s| s.0 < t_end) {
-        let (t, c, cause) = fire.schedule.pop().expect("checked");
+        let (t, c, cause) = fire
+            .schedule
+            .pop()
+            .expect("the loop condition saw a last entry");
         fire.ignite(t, c, &cause, &mut log);
     }
     if fire.secondary_p > 0.0 {

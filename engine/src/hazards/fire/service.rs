@@ -348,7 +348,9 @@ pub fn suppression_system(
     let mut touched: Vec<u32> = Vec::new();
     let mut relocate: Vec<(Entity, u32)> = Vec::new();
     for &(_, ent) in &order {
-        let (_, en) = engines.get(ent).expect("listed");
+        let (_, en) = engines
+            .get(ent)
+            .expect("sorted_engines lists entities of this query");
         let Task::Working { incident, from } = en.task else {
             continue;
         };
@@ -490,7 +492,9 @@ pub fn suppression_system(
     // Engines with nothing in reach move to the road nearest their incident's fire.
     for (ent, incident) in relocate {
         let (ei, ej) = {
-            let (_, en) = engines.get(ent).expect("listed");
+            let (_, en) = engines
+                .get(ent)
+                .expect("sorted_engines lists entities of this query");
             g.cell_of(en.cell as usize)
         };
         let best = burning
@@ -506,7 +510,9 @@ pub fn suppression_system(
         let Some(target) = best.map(|c| fire.net.access[c as usize]) else {
             continue;
         };
-        let (_, mut en) = engines.get_mut(ent).expect("listed");
+        let (_, mut en) = engines
+            .get_mut(ent)
+            .expect("sorted_engines lists entities of this query");
         if target == en.cell {
             continue;
         }
@@ -573,7 +579,9 @@ pub fn movement_system(
     let mask = Couplings::of(couplings).vehicle_mask();
     let version = closures.as_ref().map_or(0, |c| c.version);
     for (_, ent) in sorted_engines(&engines) {
-        let (_, mut en) = engines.get_mut(ent).expect("listed");
+        let (_, mut en) = engines
+            .get_mut(ent)
+            .expect("sorted_engines lists entities of this query");
         let en = &mut *en;
         let Task::Driving { purpose, route } = &mut en.task else {
             continue;

@@ -139,7 +139,7 @@ impl Segments {
                         };
                         d(a).total_cmp(&d(b)).then(a.cmp(&b))
                     })
-                    .expect("a segment has a cell")
+                    .expect("segments are built from at least one cell")
             })
             .collect();
         Self {

@@ -653,13 +653,6 @@ fn read_initial_depth(
             ),
         ));
     }
-    let header = text
-        .lines()
-        .take_while(|l| {
-            let t = l.trim_start();
-            t.is_empty() || t.starts_with(|c: char| c.is_ascii_alphabetic())
-        })
-        .count();
     for (k, &v) in asc.data.iter().enumerate() {
         if !v.is_finite() || v < 0.0 {
             let (i, j) = (k % g.nx, k / g.nx);
@@ -672,7 +665,7 @@ fn read_initial_depth(
                 at.clone(),
                 format!(
                     "{name}, line {} (row {j}, column {i}): {what}; depths must be finite and ≥ 0",
-                    header + j + 1
+                    asc.line_of(k)
                 ),
             ));
         }
@@ -700,7 +693,8 @@ fn pump_catchments(city: &City, land: &[bool], radius: f64) -> Vec<(String, Vec<
     if pumps.is_empty() {
         return out;
     }
-    let r = (radius / g.cell).ceil() as i64 + 1;
+    // No cell lies farther than the grid's extent: a larger radius searches no further.
+    let r = (radius / g.cell).ceil().min(g.nx.max(g.ny) as f64) as i64 + 1;
     for (p, a) in pumps.iter().enumerate() {
         let Some((pi, pj)) = g.locate(a.x, a.y) else {
             continue;

@@ -526,7 +526,10 @@ fn lifelines_step(
     let couplings = Couplings::of(couplings.as_deref());
     // 1. Imposed failures.
     while st.forced.last().is_some_and(|f| f.0 < t) {
-        let (tf, n, cause) = st.forced.pop().expect("checked");
+        let (tf, n, cause) = st
+            .forced
+            .pop()
+            .expect("the loop condition saw a last entry");
         let node = &mut st.nodes[n];
         if node.damage.is_none() {
             node.damage = Some(Damage {
@@ -652,7 +655,7 @@ fn lifelines_step(
                 .restoration
                 .iter()
                 .find(|r| r.kind == n.kind)
-                .expect("filtered");
+                .expect("only kinds with a restoration entry are in `todo`");
             let z: f64 = StandardNormal.sample(&mut rng.indexed("lifelines.repair", st.repairs));
             st.repairs += 1;
             let hours = (r.mean_h + r.sd_h * z).max(0.1 * r.mean_h);

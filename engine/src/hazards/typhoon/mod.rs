@@ -457,6 +457,27 @@ impl TyphoonSpec {
                     .into(),
             ));
         }
+        for (name, v) in [
+            ("coast_x_m", self.surge.coast_x_m),
+            ("coast_y_m", self.surge.coast_y_m),
+        ] {
+            if let Some(v) = v {
+                in_range(
+                    s.key(name),
+                    v,
+                    f64::NEG_INFINITY,
+                    f64::INFINITY,
+                    "the coast point",
+                )?;
+            }
+        }
+        in_range(
+            s.key("onshore_to_deg"),
+            self.surge.onshore_to_deg,
+            -360.0,
+            360.0,
+            "the onshore direction",
+        )?;
         in_range(
             s.key("mean_level_m"),
             self.surge.mean_level_m,
@@ -754,11 +775,13 @@ impl Plugin for TyphoonPlugin<'_> {
             }
         };
 
-        // Does the storm ever come near?
-        let steps = (duration / spec.forcing_step_s).ceil().max(1.0) as usize;
+        // Does the storm ever come near? (At most 10^5 samples: a tiny forcing step, which
+        // the run rounds up to a tick, must not make this scan endless.)
+        let scan_step = spec.forcing_step_s.max(duration / 1e5);
+        let steps = (duration / scan_step).ceil().max(1.0) as usize;
         let closest = (0..=steps)
             .map(|k| {
-                let st = track.state((k as f64 * spec.forcing_step_s).min(duration), &proj);
+                let st = track.state((k as f64 * scan_step).min(duration), &proj);
                 if st.active {
                     track::haversine_m(st.lat, st.lon, center_geo.0, center_geo.1)
                 } else {

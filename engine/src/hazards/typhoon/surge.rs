@@ -110,6 +110,10 @@ pub fn parse_tide_series(text: &str) -> Result<Vec<(f64, f64)>, (u64, String)> {
             }
         };
         let (t, l) = (num(0)?, num(1)?);
+        // The same bound as harmonic tides (mean ± 10 m, amplitudes ≤ 10 m).
+        if !(-20.0..=20.0).contains(&l) {
+            return Err((line, format!("level {l} m is outside −20 to 20 m")));
+        }
         if let Some(p) = out.last()
             && t <= p.0
         {

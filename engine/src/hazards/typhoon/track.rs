@@ -80,7 +80,9 @@ pub fn parse_utc(s: &str) -> Result<f64, String> {
         Some(x) => x.parse().map_err(|_| bad())?,
         None => 0.0,
     };
-    if !(1..=12).contains(&mo)
+    // Four-digit years (ISO 8601 without expansion) also keep the day count in range.
+    if !(0..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
         || !(1..=31).contains(&da)
         || !(0..=23).contains(&hh)
         || !(0..=59).contains(&mm)
@@ -670,6 +672,8 @@ mod tests {
         assert_eq!(parse_utc("2018-09-16 00:00").unwrap(), 17790.0 * 86400.0);
         assert!(parse_utc("2018-13-01 00:00").is_err());
         assert!(parse_utc("yesterday").is_err());
+        // A year that would overflow the day count is refused, not a panic.
+        assert!(parse_utc("9223372036854775807-01-01 00:00").is_err());
     }
 
     #[test]
