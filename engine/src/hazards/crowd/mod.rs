@@ -300,6 +300,26 @@ impl VenueSpec {
                 ));
             }
         }
+        // Venue coordinates are centred on the venue.
+        let (hw, hh) = (
+            0.5 * self.width_m + self.cell_m,
+            0.5 * self.height_m + self.cell_m,
+        );
+        let inside =
+            |x: f64, y: f64| x.is_finite() && y.is_finite() && x.abs() <= hw && y.abs() <= hh;
+        for (k, &[x0, y0, x1, y1]) in self.walls.iter().enumerate() {
+            if !(inside(x0, y0) && inside(x1, y1)) {
+                return Err((
+                    at.key("walls").index(k),
+                    format!(
+                        "the wall [{x0}, {y0}, {x1}, {y1}] leaves the venue (±{} m × ±{} m \
+                         around its centre)",
+                        0.5 * self.width_m,
+                        0.5 * self.height_m
+                    ),
+                ));
+            }
+        }
         if self.groups.is_empty() {
             return Err((at.key("groups"), "a venue needs at least one group".into()));
         }
@@ -310,12 +330,13 @@ impl VenueSpec {
                 check_premovement(&a.key("premovement"), p)?;
             }
             if let Some([x0, y0, x1, y1]) = g.area
-                && !(x1 > x0 && y1 > y0)
+                && !(x1 > x0 && y1 > y0 && inside(x0, y0) && inside(x1, y1))
             {
                 return Err((
                     a.key("area"),
                     format!(
-                        "group `{}`: the area must be [x0, y0, x1, y1] with x1 > x0 and y1 > y0",
+                        "group `{}`: the area must be [x0, y0, x1, y1] inside the venue with \
+                         x1 > x0 and y1 > y0",
                         g.name
                     ),
                 ));
