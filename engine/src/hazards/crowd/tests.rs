@@ -121,8 +121,17 @@ fn bad_input_is_a_clear_error() {
     let e = err_of(&plaza("0.0", "10", "[-5, -3, 5, 3]"));
     assert!(e.contains("gate `w`") && e.contains("narrower"), "{e}");
     assert!(e.contains("test.toml:19:"), "names the file and line: {e}");
-    // People placed outside the venue (in the walls).
+    // People placed outside the venue.
     let e = err_of(&plaza("2.0", "10", "[30, 30, 40, 40]"));
+    assert!(
+        e.contains("group `g`") && e.contains("inside the venue"),
+        "{e}"
+    );
+    // People placed inside the venue's box but not on its ground (the corner of an
+    // ellipse).
+    let e = err_of(
+        &plaza("2.0", "10", "[-10, -5, -9.5, -4.5]").replace("\"rectangle\"", "\"ellipse\""),
+    );
     assert!(
         e.contains("group `g`") && e.contains("no walkable ground"),
         "{e}"
