@@ -168,9 +168,23 @@ impl CellList {
         let (ci, cj) = ((c as usize) % self.nx, (c as usize) / self.nx);
         let j0 = cj.saturating_sub(r);
         let j1 = (cj + r).min(self.ny - 1);
+        let wraps = self.periodic_x && self.nx > 2 * r;
+        if !(self.sparse || wraps) {
+            // The common case, without the per-row branches below.
+            let i0 = ci.saturating_sub(r);
+            let i1 = (ci + r).min(self.nx - 1);
+            for j in j0..=j1 {
+                let row = j * self.nx;
+                f(
+                    self.start[row + i0] as usize,
+                    self.start[row + i1 + 1] as usize,
+                );
+            }
+            return;
+        }
         for j in j0..=j1 {
             let row = j * self.nx;
-            if self.periodic_x && self.nx > 2 * r {
+            if wraps {
                 // Buckets ci−r..=ci+r modulo nx: one run, or two across the seam.
                 let lo = (ci + self.nx - r) % self.nx;
                 let hi = (ci + r) % self.nx;

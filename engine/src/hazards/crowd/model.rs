@@ -368,7 +368,7 @@ impl Crowd {
                 .zip(stress.par_chunks_mut(CHUNK))
                 .enumerate()
                 .for_each(|(c, ((vx, vy), st))| match this.model {
-                    ModelKind::Csm => this.csm_chunk(c * CHUNK, vx, vy),
+                    ModelKind::Csm => this.csm_chunk(c * CHUNK, dt, vx, vy),
                     ModelKind::Sfm => {
                         for k in 0..vx.len() {
                             let v = this.sfm_velocity(c * CHUNK + k, dt, &mut st[k]);
@@ -379,7 +379,9 @@ impl Crowd {
                 });
         }
         self.agents.stress = stress;
-        // Move, refusing any move that would cross a wall.
+        // Move, refusing any move that would cross a wall (the collision-free model has
+        // already refused those in its velocity, where it knows who is near a wall).
+        let check_walls = self.model != ModelKind::Csm;
         let a = &mut self.agents;
         let walls = &self.walls;
         let period = self.period;
@@ -391,7 +393,7 @@ impl Crowd {
             .with_min_len(1024)
             .for_each(|(((x, y), (vx, vy)), (&nx, &ny))| {
                 let (qx, qy) = (*x + nx * dt, *y + ny * dt);
-                if walls.blocks(*x, *y, qx, qy) {
+                if check_walls && walls.blocks(*x, *y, qx, qy) {
                     *vx = 0.0;
                     *vy = 0.0;
                     return;
@@ -532,23 +534,23 @@ impl Crowd {
     /// speed model), compiled for AVX2 where the CPU has it (checked at run time, so
     /// the portable build uses it too), else for the build's baseline: bit-identical
     /// results, as [`super::lanes`] explains.
-    fn csm_chunk(&self, first: usize, vx: &mut [f32], vy: &mut [f32]) {
+    fn csm_chunk(&self, first: usize, dt: f32, vx: &mut [f32], vy: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if self.simd && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { self.csm_chunk_avx2(first, vx, vy) };
+            return unsafe { self.csm_chunk_avx2(first, dt, vx, vy) };
         }
-        self.csm_chunk_body::<f32x8>(first, vx, vy);
+        self.csm_chunk_body::<f32x8>(first, dt, vx, vy);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn csm_chunk_avx2(&self, first: usize, vx: &mut [f32], vy: &mut [f32]) {
-        self.csm_chunk_body::<super::lanes::Avx>(first, vx, vy);
+    fn csm_chunk_avx2(&self, first: usize, dt: f32, vx: &mut [f32], vy: &mut [f32]) {
+        self.csm_chunk_body::<super::lanes::Avx>(first, dt, vx, vy);
     }
 
     #[inline(always)]
-    fn csm_chunk_body<V: Simd>(&self, first: usize, vx: &mut [f32], vy: &mut [f32]) {
+    fn csm_chunk_body<V: Simd>(&self, first: usize, dt: f32, vx: &mut [f32], vy: &mut [f32]) {
         // People of one bucket share their neighbour runs.
         let (mut runs, mut bucket) = (Runs::default(), u32::MAX);
         let mut blocks = Vec::with_capacity(32);
@@ -558,7 +560,7 @@ impl Crowd {
                 bucket = self.cells.cell[i];
                 self.runs_around(bucket, &mut runs);
             }
-            [*vx, *vy] = self.csm_velocity::<V>(i, runs.get(), &mut blocks);
+            [*vx, *vy] = self.csm_velocity::<V>(i, dt, runs.get(), &mut blocks);
         }
     }
 
@@ -578,6 +580,7 @@ impl Crowd {
     fn csm_velocity<V: Simd>(
         &self,
         i: usize,
+        dt: f32,
         runs: &[(u32, u32)],
         blocks: &mut Vec<Lanes<V>>,
     ) -> [f32; 2] {
@@ -618,7 +621,12 @@ impl Crowd {
             gap = gap.min(wall_gap(&self.walls.segs[k as usize], xi, yi, ri, ex, ey));
         }
         let speed = (gap / p.time_gap).clamp(0.0, a.v0[i]);
-        [speed * ex, speed * ey]
+        let v = [speed * ex, speed * ey];
+        // A step that would cross a wall is refused: the person stands still this step.
+        if !near_walls.is_empty() && self.walls.blocks(xi, yi, xi + v[0] * dt, yi + v[1] * dt) {
+            return [0.0, 0.0];
+        }
+        v
     }
 
     fn sfm_velocity(&self, i: usize, dt: f32, stress: &mut f32) -> [f32; 2] {

@@ -203,6 +203,50 @@ impl Field {
         let (i0, j0) = (fx.floor(), fy.floor());
         let (tx, ty) = (fx - i0, fy - j0);
         let (mut sx, mut sy) = (0.0f32, 0.0f32);
+        if i0 >= 0.0 && j0 >= 0.0 && (i0 as usize) + 1 < grid.nx && (j0 as usize) + 1 < grid.ny {
+            // All four cells inside the grid (nearly everyone): the same sum without the
+            // per-cell bounds tests.
+            let k = j0 as usize * grid.nx + i0 as usize;
+            let d = [
+                self.dir[k],
+                self.dir[k + 1],
+                self.dir[k + grid.nx],
+                self.dir[k + grid.nx + 1],
+            ];
+            let w = [
+                (1.0 - tx) * (1.0 - ty),
+                tx * (1.0 - ty),
+                (1.0 - tx) * ty,
+                tx * ty,
+            ];
+            for (d, w) in d.iter().zip(w) {
+                sx += w * d[0];
+                sy += w * d[1];
+            }
+        } else {
+            self.blend_at_edge(grid, i0, j0, tx, ty, &mut sx, &mut sy);
+        }
+        let n = (sx * sx + sy * sy).sqrt();
+        if n > 1e-6 {
+            [sx / n, sy / n]
+        } else {
+            grid.locate(x, y).map_or([0.0, 0.0], |k| self.dir[k])
+        }
+    }
+
+    /// The bilinear blend of [`Field::direction`] where some of the four cells lie
+    /// outside the grid (left out).
+    #[allow(clippy::too_many_arguments)]
+    fn blend_at_edge(
+        &self,
+        grid: &NavGrid,
+        i0: f32,
+        j0: f32,
+        tx: f32,
+        ty: f32,
+        sx: &mut f32,
+        sy: &mut f32,
+    ) {
         for (di, dj, w) in [
             (0, 0, (1.0 - tx) * (1.0 - ty)),
             (1, 0, tx * (1.0 - ty)),
@@ -214,14 +258,8 @@ impl Field {
                 continue;
             }
             let d = self.dir[j as usize * grid.nx + i as usize];
-            sx += w * d[0];
-            sy += w * d[1];
-        }
-        let n = (sx * sx + sy * sy).sqrt();
-        if n > 1e-6 {
-            [sx / n, sy / n]
-        } else {
-            grid.locate(x, y).map_or([0.0, 0.0], |k| self.dir[k])
+            *sx += w * d[0];
+            *sy += w * d[1];
         }
     }
 
