@@ -35,6 +35,14 @@ use surge::{Tide, TideTerm};
 use track::{KNOT_M_S, LocalProjection, Synthetic, Track};
 use wind::{Profile, WindModel, WindParams};
 
+/// Severity of a CMA warning level, blue to red (typhoon signals and rainstorm warnings).
+const LEVEL_SEVERITY: [Severity; 4] = [
+    Severity::Minor,
+    Severity::Moderate,
+    Severity::Major,
+    Severity::Critical,
+];
+
 /// Futian district, Shenzhen: the default south-west corner of the grid (degrees).
 pub const FUTIAN_LAT: f64 = 22.52;
 pub const FUTIAN_LON: f64 = 114.03;
@@ -1140,26 +1148,16 @@ fn forcing(
                 && warnings.issue(&format!("typhoon_{name}"), t)
             {
                 let (cx, cy) = st.center_xy;
-                log.emit(
-                    t,
-                    "typhoon",
-                    "signal.issued",
-                    [
-                        Severity::Minor,
-                        Severity::Moderate,
-                        Severity::Major,
-                        Severity::Critical,
-                    ][k],
-                )
-                .at(place(&city, cx, cy, None))
-                .message(format!(
-                    "typhoon {name} signal: wind over land {land_wind:.1} m/s (10-min mean), \
+                log.emit(t, "typhoon", "signal.issued", LEVEL_SEVERITY[k])
+                    .at(place(&city, cx, cy, None))
+                    .message(format!(
+                        "typhoon {name} signal: wind over land {land_wind:.1} m/s (10-min mean), \
                      gusts {land_gust:.1} m/s (CMA: mean ≥ {mean} or gust ≥ {gust} m/s)"
-                ))
-                .with("level", name)
-                .with("warning", format!("typhoon_{name}"))
-                .with("wind_m_s", f64::from(land_wind))
-                .with("gust_m_s", f64::from(land_gust));
+                    ))
+                    .with("level", name)
+                    .with("warning", format!("typhoon_{name}"))
+                    .with("wind_m_s", f64::from(land_wind))
+                    .with("gust_m_s", f64::from(land_gust));
             }
         }
         if gmax > st.peak_gust.0 {
@@ -1237,25 +1235,15 @@ fn forcing(
         let (name, hours, mm) = CMA_RAINSTORM[k];
         warnings.issue(&format!("rainstorm_{name}"), t + dt);
         let (cx, cy) = st.center_xy;
-        log.emit(
-            t + dt,
-            "typhoon",
-            "rain.warning",
-            [
-                Severity::Minor,
-                Severity::Moderate,
-                Severity::Major,
-                Severity::Critical,
-            ][k],
-        )
-        .at(place(&city, cx, cy, None))
-        .message(format!(
-            "rainstorm {name} level at the city centre: {acc:.0} mm in {hours} h \
+        log.emit(t + dt, "typhoon", "rain.warning", LEVEL_SEVERITY[k])
+            .at(place(&city, cx, cy, None))
+            .message(format!(
+                "rainstorm {name} level at the city centre: {acc:.0} mm in {hours} h \
              (CMA threshold {mm} mm)"
-        ))
-        .with("level", name)
-        .with("accumulation_mm", acc)
-        .with("window_h", hours);
+            ))
+            .with("level", name)
+            .with("accumulation_mm", acc)
+            .with("window_h", hours);
     }
 
     // Storm position, distance, approach and landfall.
