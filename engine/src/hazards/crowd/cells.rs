@@ -9,6 +9,32 @@
 
 use rayon::prelude::*;
 
+/// The slot runs of the people around one bucket: at most two per row of the 5 × 5
+/// buckets (two where a periodic row wraps).
+#[derive(Debug, Default)]
+pub struct Runs {
+    r: [(u32, u32); 10],
+    n: usize,
+}
+
+impl Runs {
+    #[inline(always)]
+    pub fn get(&self) -> &[(u32, u32)] {
+        &self.r[..self.n]
+    }
+    #[inline(always)]
+    fn push(&mut self, lo: u32, hi: u32) {
+        if hi > lo {
+            self.r[self.n] = (lo, hi);
+            self.n += 1;
+        }
+    }
+    #[inline(always)]
+    fn push_run(&mut self, (lo, hi): (usize, usize)) {
+        self.push(lo as u32, hi as u32);
+    }
+}
+
 /// Buckets over a rectangle, optionally periodic in x.
 #[derive(Debug, Clone, Default)]
 pub struct CellList {
@@ -73,9 +99,10 @@ impl CellList {
     /// Bucket coordinates of a point, clamped to the grid.
     #[inline]
     pub fn coords(&self, x: f32, y: f32) -> (usize, usize) {
-        // Truncation of a non-negative value is its floor (no libm `floorf` call).
-        let i = ((x - self.x0) * self.inv).max(0.0) as usize;
-        let j = ((y - self.y0) * self.inv).max(0.0) as usize;
+        // Truncation of a non-negative value is its floor (no libm `floorf` call); through
+        // i32, a shorter conversion than to usize (saturating, then clamped below).
+        let i = ((x - self.x0) * self.inv).max(0.0) as i32 as usize;
+        let j = ((y - self.y0) * self.inv).max(0.0) as i32 as usize;
         (i.min(self.nx - 1), j.min(self.ny - 1))
     }
 
@@ -158,14 +185,15 @@ impl CellList {
         }
     }
 
-    /// Calls `f(lo, hi)` for each contiguous slot range of the people in the
-    /// (2 reach + 1)² buckets around bucket `c` (with the periodic wrap in x when set),
-    /// rows south to north, west to east: a fixed order, so sums over neighbours do not
-    /// depend on anything but the positions. Requires the people in bucket order.
-    #[inline]
-    pub fn for_near_ranges(&self, c: u32, mut f: impl FnMut(usize, usize)) {
+    /// The contiguous slot ranges of the people in the (2 reach + 1)² buckets around the
+    /// bucket at column `ci`, row `cj` (with the periodic wrap in x when set), rows south
+    /// to north, west to east, empty ranges left out: a fixed order, so sums over
+    /// neighbours do not depend on anything but the positions. Requires the people in
+    /// bucket order.
+    #[inline(always)]
+    pub fn runs_at(&self, ci: usize, cj: usize, runs: &mut Runs) {
+        runs.n = 0;
         let r = self.reach;
-        let (ci, cj) = ((c as usize) % self.nx, (c as usize) / self.nx);
         let j0 = cj.saturating_sub(r);
         let j1 = (cj + r).min(self.ny - 1);
         let wraps = self.periodic_x && self.nx > 2 * r;
@@ -175,10 +203,7 @@ impl CellList {
             let i1 = (ci + r).min(self.nx - 1);
             for j in j0..=j1 {
                 let row = j * self.nx;
-                f(
-                    self.start[row + i0] as usize,
-                    self.start[row + i1 + 1] as usize,
-                );
+                runs.push(self.start[row + i0], self.start[row + i1 + 1]);
             }
             return;
         }
@@ -189,27 +214,34 @@ impl CellList {
                 let lo = (ci + self.nx - r) % self.nx;
                 let hi = (ci + r) % self.nx;
                 if lo <= hi {
-                    let (a, b) = self.run(row + lo, row + hi);
-                    f(a, b);
+                    runs.push_run(self.run(row + lo, row + hi));
                 } else {
-                    let (a, b) = self.run(row + lo, row + self.nx - 1);
-                    f(a, b);
-                    let (a, b) = self.run(row, row + hi);
-                    f(a, b);
+                    runs.push_run(self.run(row + lo, row + self.nx - 1));
+                    runs.push_run(self.run(row, row + hi));
                 }
             } else {
                 let i0 = ci.saturating_sub(r);
                 let i1 = (ci + r).min(self.nx - 1);
-                let (a, b) = self.run(row + i0, row + i1);
-                f(a, b);
+                runs.push_run(self.run(row + i0, row + i1));
             }
         }
+    }
+
+    /// Column and row of bucket `c`.
+    #[inline]
+    pub fn column_row(&self, c: u32) -> (usize, usize) {
+        ((c as usize) % self.nx, (c as usize) / self.nx)
     }
 
     /// Calls `f(j)` for every person in the buckets around bucket `c`.
     #[inline]
     pub fn for_near(&self, c: u32, mut f: impl FnMut(usize)) {
-        self.for_near_ranges(c, |lo, hi| (lo..hi).for_each(&mut f));
+        let (ci, cj) = self.column_row(c);
+        let mut runs = Runs::default();
+        self.runs_at(ci, cj, &mut runs);
+        for &(lo, hi) in runs.get() {
+            (lo as usize..hi as usize).for_each(&mut f);
+        }
     }
 
     pub fn bytes(&self) -> usize {

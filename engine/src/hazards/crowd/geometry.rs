@@ -107,15 +107,16 @@ impl Walls {
     }
 
     /// Indices of the walls that may lie within the build range of (x, y).
-    #[inline]
+    #[inline(always)]
     pub fn near(&self, x: f32, y: f32) -> &[u32] {
         let fi = (x - self.x0) * self.inv;
         let fj = (y - self.y0) * self.inv;
-        // Negative or NaN: outside. Truncation of a non-negative value is its floor.
-        if !(fi >= 0.0 && fj >= 0.0) {
+        // Negative, NaN or past the far edge: outside. Truncation of a non-negative value
+        // is its floor (through i32, a shorter conversion than to usize).
+        if !(fi >= 0.0 && fj >= 0.0 && fi < self.nx as f32 && fj < self.ny as f32) {
             return &[];
         }
-        let (i, j) = (fi as usize, fj as usize);
+        let (i, j) = (fi as i32 as usize, fj as i32 as usize);
         if i >= self.nx || j >= self.ny {
             return &[];
         }

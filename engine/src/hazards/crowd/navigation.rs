@@ -203,10 +203,13 @@ impl Field {
         let (i0, j0) = (fx.floor(), fy.floor());
         let (tx, ty) = (fx - i0, fy - j0);
         let (mut sx, mut sy) = (0.0f32, 0.0f32);
-        if i0 >= 0.0 && j0 >= 0.0 && (i0 as usize) + 1 < grid.nx && (j0 as usize) + 1 < grid.ny {
+        // Through i32: a shorter conversion than to usize (saturating, so a huge value
+        // fails the bounds test).
+        let (i, j) = (i0 as i32 as usize, j0 as i32 as usize);
+        if i0 >= 0.0 && j0 >= 0.0 && i + 1 < grid.nx && j + 1 < grid.ny {
             // All four cells inside the grid (nearly everyone): the same sum without the
             // per-cell bounds tests.
-            let k = j0 as usize * grid.nx + i0 as usize;
+            let k = j * grid.nx + i;
             let d = [
                 self.dir[k],
                 self.dir[k + 1],
