@@ -861,16 +861,23 @@ mod kernel_tests {
     use super::*;
     use crate::hazards::crowd::layout::Layout;
 
+    /// An 8 × 8 m room with a 1 m door in its east wall, 0.4 m deep, and a goal strip
+    /// beyond.
+    fn door_room() -> Layout {
+        let mut l = Layout::new(14.0, 8.0, 0.25);
+        l.open(0.0, 0.0, 8.0, 8.0);
+        l.open(8.0, 3.5, 8.4, 4.5);
+        l.open(8.4, 0.0, 14.0, 8.0);
+        l.goal(12.0, 0.0, 14.0, 8.0);
+        l
+    }
+
     /// The run-time-selected AVX2 kernel and the portable one give bit-identical
     /// trajectories (a crowd through a door, walls and a goal field included).
     #[test]
     fn wide_and_portable_kernels_agree_bit_for_bit() {
         let run = |simd: bool| {
-            let mut l = Layout::new(14.0, 8.0, 0.25);
-            l.open(0.0, 0.0, 8.0, 8.0);
-            l.open(8.0, 3.5, 8.4, 4.5);
-            l.open(8.4, 0.0, 14.0, 8.0);
-            l.goal(12.0, 0.0, 14.0, 8.0);
+            let l = door_room();
             let mut a = Agents::default();
             for k in 0..200u32 {
                 let (i, j) = (k % 14, k / 14);
@@ -905,11 +912,7 @@ mod kernel_tests {
     /// missed or counted twice, whatever bucket, run or lane it falls in.
     #[test]
     fn kernel_matches_an_all_pairs_reference() {
-        let mut l = Layout::new(14.0, 8.0, 0.25);
-        l.open(0.0, 0.0, 8.0, 8.0);
-        l.open(8.0, 3.5, 8.4, 4.5);
-        l.open(8.4, 0.0, 14.0, 8.0);
-        l.goal(12.0, 0.0, 14.0, 8.0);
+        let l = door_room();
         let mut a = Agents::default();
         let mut seed = 11u32;
         let mut u = || {
