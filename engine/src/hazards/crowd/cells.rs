@@ -9,6 +9,18 @@
 
 use rayon::prelude::*;
 
+/// `v` cut at the nondecreasing offsets `at` (from 0 to `v.len()`): the pieces with the
+/// offset each starts at.
+fn split_by<'a, T>(mut v: &'a mut [T], at: &[usize]) -> Vec<(usize, &'a mut [T])> {
+    let mut pieces = Vec::with_capacity(at.len());
+    for w in at.windows(2) {
+        let (piece, rest) = v.split_at_mut(w[1] - w[0]);
+        pieces.push((w[0], piece));
+        v = rest;
+    }
+    pieces
+}
+
 /// The slot runs of the people around one bucket: at most two per row of the 5 × 5
 /// buckets (two where a periodic row wraps).
 #[derive(Debug, Default)]
@@ -135,22 +147,55 @@ impl CellList {
             self.order.sort_unstable_by_key(|&k| (cell[k as usize], k));
             return;
         }
-        // Counting sort: counts, exclusive prefix sums, stable scatter.
+        // Counting sort: counts, exclusive prefix sums, stable scatter. The counting and
+        // the scatter run in parallel over ranges of buckets: each range scans every
+        // person but counts and places only its own, so each writes its own piece of
+        // `start` and of `order` (the result is the same whatever the split).
         self.start.clear();
         self.start.resize(buckets + 1, 0);
-        for &c in &self.cell {
-            self.start[c as usize + 1] += 1;
-        }
+        let parts = if n < 8192 {
+            1
+        } else {
+            rayon::current_num_threads().clamp(1, 4)
+        };
+        let cell = &self.cell;
+        let even: Vec<usize> = (0..=parts).map(|p| p * buckets / parts).collect();
+        split_by(&mut self.start[1..], &even)
+            .into_par_iter()
+            .for_each(|(b0, count)| {
+                let b1 = b0 + count.len();
+                for &c in cell {
+                    let c = c as usize;
+                    if (b0..b1).contains(&c) {
+                        count[c - b0] += 1;
+                    }
+                }
+            });
         for c in 0..buckets {
             self.start[c + 1] += self.start[c];
         }
+        // Ranges of about n / parts people each for the scatter.
+        let start = &self.start;
+        let mut cuts: Vec<usize> = (0..parts)
+            .map(|p| start.partition_point(|&s| (s as usize) < p * n / parts))
+            .collect();
+        cuts.push(buckets);
         self.cursor.clear();
-        self.cursor.extend_from_slice(&self.start[..buckets]);
-        for (k, &c) in self.cell.iter().enumerate() {
-            let c = c as usize;
-            self.order[self.cursor[c] as usize] = k as u32;
-            self.cursor[c] += 1;
-        }
+        self.cursor.extend_from_slice(&start[..buckets]);
+        let slots: Vec<usize> = cuts.iter().map(|&b| start[b] as usize).collect();
+        split_by(&mut self.cursor, &cuts)
+            .into_par_iter()
+            .zip(split_by(&mut self.order, &slots))
+            .for_each(|((b0, cursor), (first, order))| {
+                let b1 = b0 + cursor.len();
+                for (k, &c) in cell.iter().enumerate() {
+                    let c = c as usize;
+                    if (b0..b1).contains(&c) {
+                        order[cursor[c - b0] as usize - first] = k as u32;
+                        cursor[c - b0] += 1;
+                    }
+                }
+            });
     }
 
     /// Whether the last rebuild's permutation leaves every person in place.
@@ -252,6 +297,43 @@ impl CellList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parallel counting sort gives the stable sort by bucket on any number of
+    /// threads, with the people crowded into one corner (unbalanced bucket ranges).
+    #[test]
+    fn parallel_counting_sort_is_the_stable_sort() {
+        let n = 30_000;
+        let mut seed = 7u32;
+        let mut u = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32
+        };
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for k in 0..n {
+            let s = if k % 10 < 7 { 10.0 } else { 50.0 };
+            xs.push(u() * s);
+            ys.push(u() * s * 0.8);
+        }
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut cl = CellList::new([0.0, 0.0, 50.0, 40.0], 1.0, false);
+            pool.install(|| cl.rebuild(&xs, &ys));
+            assert!(!cl.sparse);
+            let mut want: Vec<u32> = (0..n as u32).collect();
+            want.sort_by_key(|&k| cl.cell[k as usize]);
+            assert_eq!(cl.order, want, "{threads} threads");
+            let mut count = vec![0u32; cl.nx * cl.ny];
+            for &c in &cl.cell {
+                count[c as usize] += 1;
+            }
+            for (b, &m) in count.iter().enumerate() {
+                assert_eq!(cl.start[b + 1] - cl.start[b], m, "bucket {b}");
+            }
+        }
+    }
 
     #[test]
     fn neighbours_within_range_are_found() {
