@@ -285,7 +285,7 @@ premovement = { median_s = 60, log_sd = 0.3 }
 /// Runs the venue and district scenarios and prints their KPIs and wall time (for the
 /// docs): `cargo test -p crucible-engine --lib scenario_report -- --ignored --nocapture`.
 #[test]
-#[ignore = "minutes long: a report run, not a check"]
+#[ignore = "minutes-long report run for the docs (CROWD_SCENARIO=...); every example scenario is checked in tests/cli.rs, crowd-example runs in this module and the district mechanics in district_fills_shelters_and_turns_people_away"]
 fn scenario_report() {
     let only = std::env::var("CROWD_SCENARIO").ok();
     let secs: Option<f64> = std::env::var("CROWD_DURATION")

@@ -752,7 +752,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "prints the suite's table for the docs"]
+    #[ignore = "prints the suite's table; the same cases run as tests here and in `crucible validate crowd`"]
     fn print_table() {
         for case in suite().cases {
             for c in (case.run)().checks {
@@ -771,7 +771,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "calibration sweep, prints numbers: CFD=1 CT=.. CR=.. cargo test calib_print -- --ignored --nocapture"]
+    #[ignore = "calibration sweep, prints numbers (CFD=1 CT=.. CR=.. cargo test calib_print -- --ignored --nocapture); its FD and door cases run in `crucible validate crowd`"]
     fn calib_print() {
         let env = |k: &str, d: f32| {
             std::env::var(k)
