@@ -603,8 +603,8 @@ impl Crowd {
         let p = &self.csm;
         let near_walls = self.walls.near(xi, yi);
         // Pass 1: repulsion from neighbours and walls bends the desired direction.
-        self.neighbours::<V>(i, runs, near_walls, blocks);
-        let [sx, sy] = repulsion::<V>(p, blocks);
+        self.neighbours(i, runs, near_walls, blocks);
+        let [sx, sy] = repulsion(p, blocks);
         let (mut ex, mut ey) = (e0[0] + sx, e0[1] + sy);
         for &k in near_walls {
             let (px, py, d) = self.walls.segs[k as usize].closest(xi, yi);
@@ -623,7 +623,7 @@ impl Crowd {
         // Pass 2: gap d − ℓ to the first person in the corridor ahead (people beyond the
         // range are farther than v0 T, where the speed is saturated anyway). A minimum,
         // so exact whatever the order.
-        let mut gap = gap_ahead::<V>(blocks, ex, ey);
+        let mut gap = gap_ahead(blocks, ex, ey);
         for &k in near_walls {
             gap = gap.min(wall_gap(&self.walls.segs[k as usize], xi, yi, ri, ex, ey));
         }
