@@ -5,6 +5,8 @@ use bevy_ecs::prelude::Resource;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::grid::GridSpec;
+
 /// How serious an event is, from routine to life-threatening.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -26,6 +28,19 @@ pub struct Place {
     pub cell: Option<[u32; 2]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+impl Place {
+    /// The centre of grid cell (i, j), unnamed.
+    pub fn of_cell(grid: &GridSpec, i: usize, j: usize) -> Self {
+        let (x, y) = grid.center(i, j);
+        Self {
+            x,
+            y,
+            cell: Some([i as u32, j as u32]),
+            name: None,
+        }
+    }
 }
 
 /// One thing that happened in a run.

@@ -19,9 +19,12 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod spec;
 pub mod standards;
+pub mod suites;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod time;
 pub mod validation;
 
 /// The engine's version, written into every run summary.

@@ -3,7 +3,8 @@
 
 use crate::city::City;
 use crate::grid::read_asc_header;
-use crate::scenario::{CitySource, KeyPath, LoadedScenario, ScenarioError};
+use crate::scenario::{CitySource, LoadedScenario, ScenarioError};
+use crate::spec::KeyPath;
 
 /// Estimated need of one run.
 #[derive(Debug, Clone)]

@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use bevy_ecs::prelude::*;
 use serde::Serialize;
 
-use crate::sim::SimClock;
-
 /// Handle to a declared gauge, cheap to copy into a plugin's resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MetricId(usize);
@@ -38,6 +36,32 @@ pub struct Kpi {
     pub value: f64,
     pub unit: String,
     pub description: String,
+}
+
+/// What kind of output a hazard reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    /// A gauge set every tick (a column of `timeseries.csv`).
+    Gauge,
+    /// A scalar result of the run (`summary.json` `kpis`).
+    Kpi,
+    /// An event kind (`events.jsonl`, `source.kind`).
+    Event,
+    /// A raster written to `maps/`.
+    Map,
+}
+
+/// One row of a hazard's outputs table (its `outputs.rs`): the single place a gauge,
+/// KPI, event kind or map is named and described, so declarations, docs and drill rules
+/// read the same text. A name with a per-entity part (a shelter, a gate) writes it as
+/// `{id}` and says so in the description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OutputDef {
+    pub kind: OutputKind,
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub description: &'static str,
 }
 
 #[derive(Resource, Debug)]
@@ -92,6 +116,18 @@ impl Metrics {
         self.max.push(f64::NEG_INFINITY);
         self.t_max.push(0.0);
         MetricId(self.defs.len() - 1)
+    }
+
+    /// Declare a gauge from a hazard's outputs table.
+    pub fn declare_output(&mut self, def: &OutputDef) -> MetricId {
+        debug_assert_eq!(def.kind, OutputKind::Gauge, "{} is not a gauge", def.name);
+        self.declare(def.name, def.unit, def.description)
+    }
+
+    /// Record a KPI from a hazard's outputs table.
+    pub fn set_kpi_output(&mut self, def: &OutputDef, value: f64) {
+        debug_assert_eq!(def.kind, OutputKind::Kpi, "{} is not a KPI", def.name);
+        self.set_kpi(def.name, value, def.unit, def.description);
     }
 
     /// Set a gauge's value for this tick. It keeps the value until set again.
@@ -210,11 +246,6 @@ pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
         })
         .collect();
     (header, rows)
-}
-
-/// Phase::Metrics: close the tick in the recorder.
-pub fn sample_metrics(clock: Res<SimClock>, mut metrics: ResMut<Metrics>) {
-    metrics.record(clock.t_end());
 }
 
 #[cfg(test)]

@@ -14,26 +14,10 @@ use crate::coupling::Closures;
 use crate::events::{Event, EventLog};
 use crate::grid::{Palette, Raster, RasterKind};
 use crate::metrics::{Kpi, MetricDef, MetricStats, Metrics};
-use crate::scenario::{CitySource, KeyPath, LoadedScenario, ScenarioError};
-use crate::sim::{RunHealth, Simulation};
+use crate::scenario::{CitySource, LoadedScenario, ScenarioError};
+use crate::sim::{BuildContext, MapOutputs, Plugin, Population, RunHealth, Simulation};
+use crate::spec::KeyPath;
 use crate::standards::{Verdict, evaluate};
-
-/// A plugin could not be built from its part of the scenario. `key` points at the
-/// scenario key at fault, relative to the file's root.
-#[derive(Debug, Clone)]
-pub struct BuildError {
-    pub key: KeyPath,
-    pub message: String,
-}
-
-impl BuildError {
-    pub fn new(key: KeyPath, message: impl Into<String>) -> Self {
-        Self {
-            key,
-            message: message.into(),
-        }
-    }
-}
 
 /// Why a run did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -45,10 +29,6 @@ pub enum RunError {
     #[error("run failed at t = {t} s: {message}")]
     Failed { t: f64, message: String },
 }
-
-/// Rasters plugins leave for `maps/` at the end of a run.
-#[derive(Resource, Debug, Default)]
-pub struct MapOutputs(pub Vec<Raster>);
 
 /// Everything a finished run produced. All of it is a pure function of scenario and seed.
 pub struct RunOutput {
@@ -127,15 +107,17 @@ pub fn prepare_city(loaded: &LoadedScenario) -> Result<City, ScenarioError> {
 
 /// The core plugin every run has: the city, its assets as entities, shared closures and
 /// population figures.
-fn build_city(sim: &mut Simulation, city: &City, daytime: bool) {
+fn build_city(sim: &mut Simulation, city: &City, population: Population) {
+    let daytime = population.daytime;
     spawn_assets(&mut sim.world, &city.assets, &city.grid);
     sim.world.insert_resource(Closures::new(&city.grid));
     sim.world.insert_resource(MapOutputs::default());
-    let population = city.population(daytime);
+    sim.world.insert_resource(population);
+    let present = city.population(daytime);
     let mut m = sim.world.resource_mut::<Metrics>();
     m.set_kpi(
         "population.present",
-        population.round(),
+        present.round(),
         "people",
         "people in the district when the event starts",
     );
@@ -156,12 +138,7 @@ fn build_city(sim: &mut Simulation, city: &City, daytime: bool) {
     for (k, &b) in city.building.iter().enumerate() {
         if b != crate::city::NO_BUILDING {
             let b = &city.buildings[b as usize];
-            per_cell[k] = (if daytime {
-                b.occupants_day
-            } else {
-                b.occupants_night
-            }) * area
-                / b.footprint_m2;
+            per_cell[k] = population.occupants(b) * area / b.footprint_m2;
         }
     }
     sim.world.resource_mut::<MapOutputs>().0.push(Raster {
@@ -192,12 +169,13 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
     );
     sim.world.insert_resource(city.clone());
     sim.world.insert_resource(s.couplings);
-    build_city(&mut sim, city, s.population.daytime);
-    for (k, h) in s.hazards.iter().enumerate() {
-        let at = KeyPath::root().key("hazards").index(k);
-        sim.add_plugin(h.plugin(loaded, at).as_ref())
-            .map_err(|e| loaded.error_at(&e.key, e.message))?;
-    }
+    let population = Population {
+        daytime: s.population.daytime,
+    };
+    build_city(&mut sim, city, population);
+    for_each_plugin(loaded, city, seed, |plugin, ctx| {
+        sim.add_plugin(plugin, ctx)
+    })?;
     let metrics = sim.world.resource::<Metrics>();
     for (k, st) in s.standards.iter().enumerate() {
         // Indicators are computed after the finish schedule (engine/src/indicators.rs).
@@ -215,6 +193,48 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
         }
     }
     Ok(sim)
+}
+
+/// Check every hazard of the scenario against the city without building a simulation
+/// (each plugin's pure setup): errors name the file, line and key.
+pub fn check(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<(), ScenarioError> {
+    for_each_plugin(loaded, city, seed, |plugin, ctx| plugin.check(ctx))
+}
+
+/// Call `f` with each hazard's plugin and its build context, in scenario order.
+fn for_each_plugin(
+    loaded: &LoadedScenario,
+    city: &City,
+    seed: u64,
+    mut f: impl FnMut(&dyn Plugin, &BuildContext) -> Result<(), crate::sim::BuildError>,
+) -> Result<(), ScenarioError> {
+    let s = &loaded.scenario;
+    let start_utc = match &s.time.start {
+        Some(t) => Some(
+            crate::time::parse_utc(t)
+                .map_err(|m| loaded.error_at(&KeyPath::root().key("time").key("start"), m))?,
+        ),
+        None => None,
+    };
+    let population = Population {
+        daytime: s.population.daytime,
+    };
+    let streams = crate::rng::RngStreams::new(seed);
+    for (k, h) in s.hazards.iter().enumerate() {
+        let at = KeyPath::root().key("hazards").index(k);
+        let ctx = BuildContext {
+            at: &at,
+            base_dir: &loaded.base_dir,
+            start_utc,
+            duration_s: s.time.duration_s,
+            tick_s: s.time.tick_s,
+            population,
+            city,
+            streams,
+        };
+        f(h.plugin().as_ref(), &ctx).map_err(|e| loaded.error_at(&e.key, e.message))?;
+    }
+    Ok(())
 }
 
 /// Run a scenario with a seed on a prepared city, reporting progress in [0, 1].

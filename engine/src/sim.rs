@@ -4,9 +4,14 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{IntoScheduleConfigs, ScheduleLabel, SingleThreadedExecutor};
 use bevy_ecs::system::ScheduleSystem;
 
+use std::path::{Path, PathBuf};
+
+use crate::city::{Building, City};
 use crate::events::EventLog;
+use crate::grid::Raster;
 use crate::metrics::Metrics;
 use crate::rng::RngStreams;
+use crate::spec::KeyPath;
 
 /// The phases of one tick, run in this order. Systems in a phase may read what earlier
 /// phases of the same tick wrote. Coupling between hazards goes through resources
@@ -86,13 +91,97 @@ impl RunHealth {
     }
 }
 
+/// A plugin could not be built from its part of the scenario. `key` points at the
+/// scenario key at fault, relative to the file's root.
+#[derive(Debug, Clone)]
+pub struct BuildError {
+    pub key: KeyPath,
+    pub message: String,
+}
+
+impl BuildError {
+    pub fn new(key: KeyPath, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// Rasters plugins leave for `maps/` at the end of a run.
+#[derive(Resource, Debug, Default)]
+pub struct MapOutputs(pub Vec<Raster>);
+
+/// Who is in the district when the event starts: residents at home (night) or workers
+/// and visitors in their buildings (day). The one place occupancy is chosen.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Population {
+    pub daytime: bool,
+}
+
+impl Population {
+    /// People in a building when the event starts.
+    pub fn occupants(&self, b: &Building) -> f32 {
+        if self.daytime {
+            b.occupants_day
+        } else {
+            b.occupants_night
+        }
+    }
+}
+
+/// Everything a plugin is built from besides its own spec: where its entry sits in the
+/// scenario, where relative paths lead, the run's clock, who is present, the city and
+/// the run's random streams. The same for every plugin, and enough to check a spec
+/// against the city without building a simulation (`crucible check`).
+#[derive(Clone, Copy)]
+pub struct BuildContext<'a> {
+    /// This plugin's key path in the scenario (`hazards[k]`), for errors.
+    pub at: &'a KeyPath,
+    /// Folder that relative paths in the scenario are resolved against.
+    pub base_dir: &'a Path,
+    /// Wall-clock time of t = 0, s since 1970-01-01T00:00Z, when the scenario gives it.
+    pub start_utc: Option<f64>,
+    /// Length of the run, s.
+    pub duration_s: f64,
+    /// Length of one tick, s.
+    pub tick_s: f64,
+    pub population: Population,
+    pub city: &'a City,
+    pub streams: RngStreams,
+}
+
+impl BuildContext<'_> {
+    /// A path from the scenario, resolved against its folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    /// The key path of a key of this plugin's entry.
+    pub fn key(&self, k: &str) -> KeyPath {
+        self.at.key(k)
+    }
+}
+
 /// A hazard or service: owns its components, resources and systems and adds them in
 /// [`Plugin::build`]. A scenario without a hazard never builds its plugin.
 pub trait Plugin {
     /// Short name, used in logs and `summary.json`.
     fn name(&self) -> &'static str;
+    /// Check the spec against the city without building anything (the plugin's pure
+    /// setup): what `crucible check` reports before any simulation exists.
+    fn check(&self, ctx: &BuildContext) -> Result<(), BuildError>;
     /// Insert resources, spawn entities, declare metrics and add systems.
-    fn build(&self, sim: &mut Simulation) -> Result<(), crate::run::BuildError>;
+    fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError>;
+}
+
+/// Phase::Metrics: close the tick in the recorder.
+pub fn sample_metrics(clock: Res<SimClock>, mut metrics: ResMut<Metrics>) {
+    metrics.record(clock.t_end());
 }
 
 /// One run: a world, the tick and finish schedules, and the plugins that built them.
@@ -128,7 +217,7 @@ impl Simulation {
             )
                 .chain(),
         );
-        tick.add_systems(crate::metrics::sample_metrics.in_set(Phase::Metrics));
+        tick.add_systems(sample_metrics.in_set(Phase::Metrics));
         let mut finish = Schedule::new(Finish);
         finish.set_executor(SingleThreadedExecutor::new());
         Self {
@@ -140,10 +229,43 @@ impl Simulation {
     }
 
     /// Build a plugin into this simulation.
-    pub fn add_plugin(&mut self, plugin: &dyn Plugin) -> Result<(), crate::run::BuildError> {
-        plugin.build(self)?;
+    pub fn add_plugin(
+        &mut self,
+        plugin: &dyn Plugin,
+        ctx: &BuildContext,
+    ) -> Result<(), BuildError> {
+        plugin.build(self, ctx)?;
         self.plugins.push(plugin.name());
         Ok(())
+    }
+
+    /// Build a plugin into a simulation assembled in code (validation cases, tests),
+    /// with a context made from the world's own city and clock: hazard entry `index`,
+    /// paths relative to the working folder, no start time, the world's `Population`
+    /// (night if none).
+    pub fn add_plugin_standalone(
+        &mut self,
+        plugin: &dyn Plugin,
+        index: usize,
+    ) -> Result<(), BuildError> {
+        let city = self.world.resource::<City>().clone();
+        let at = KeyPath::root().key("hazards").index(index);
+        let clock = self.clock().clone();
+        let ctx = BuildContext {
+            at: &at,
+            base_dir: Path::new("."),
+            start_utc: None,
+            duration_s: clock.duration(),
+            tick_s: clock.dt,
+            population: self
+                .world
+                .get_resource::<Population>()
+                .copied()
+                .unwrap_or(Population { daytime: false }),
+            city: &city,
+            streams: *self.world.resource::<RngStreams>(),
+        };
+        self.add_plugin(plugin, &ctx)
     }
 
     /// Names of the plugins built, in build order.

@@ -71,17 +71,6 @@ pub struct Suite {
     pub cases: Vec<Case>,
 }
 
-/// Every validation suite. Each hazard module adds its own here.
-pub fn suites() -> Vec<Suite> {
-    vec![
-        crate::city::validation::suite(),
-        crate::hazards::typhoon::validation::suite(),
-        crate::hazards::crowd::validation::suite(),
-        crate::hazards::fire::validation::suite(),
-        crate::hazards::flood::validation::suite(),
-    ]
-}
-
 /// For tests: run a case and fail with its table when a check is out of its band.
 pub fn assert_case_passes(result: &CaseResult) {
     let failed: Vec<String> = result

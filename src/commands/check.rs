@@ -54,7 +54,12 @@ pub fn run(args: Args) -> Outcome {
         Ok(x) => x,
         Err(o) => return o,
     };
-    // Building the simulation checks what only the plugins know (metric names, files).
+    // Each plugin's pure setup checks its spec against the city (ignitions on the grid,
+    // stations on the road network, the storm's track, files) without a simulation.
+    if let Err(e) = crucible_engine::run::check(&loaded, &city, loaded.scenario.seed) {
+        return Outcome::BadInput(e.to_string());
+    }
+    // Standards name metrics that the plugins declare when they are built.
     if let Err(e) = crucible_engine::run::build(&loaded, &city, loaded.scenario.seed) {
         return Outcome::BadInput(e.to_string());
     }

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crucible_engine::validation::{CaseResult, Check, Suite, suites};
+use crucible_engine::suites::suites;
+use crucible_engine::validation::{CaseResult, Check, Suite};
 use crucible_viz::{Chart, LineSeries, SeriesStyle, line_chart};
 
 use super::failed;

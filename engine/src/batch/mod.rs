@@ -15,9 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::rng::{RngStreams, child_seed};
-use crate::scenario::{
-    self, KeyPath, LoadedScenario, PlanSpec, ScenarioError, error_in, parse_document,
-};
+use crate::scenario::{self, LoadedScenario, PlanSpec, ScenarioError, error_in, parse_document};
+use crate::spec::KeyPath;
 
 /// Most runs a batch may have (each writes a folder of its own).
 pub const MAX_RUNS: u64 = 1_000_000;

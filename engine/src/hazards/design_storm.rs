@@ -12,9 +12,8 @@ use crate::coupling::RainRate;
 use crate::events::{EventLog, Place, Severity};
 use crate::hazards::typhoon::rain::{CMA_RAINSTORM, RainWarnings};
 use crate::metrics::{MetricId, Metrics};
-use crate::run::BuildError;
-use crate::scenario::{KeyPath, Problem, in_range, positive};
-use crate::sim::{Phase, Plugin, SimClock, Simulation};
+use crate::sim::{BuildContext, BuildError, Phase, Plugin, SimClock, Simulation};
+use crate::spec::{KeyPath, Problem, in_range, positive};
 
 /// L/(s·ha) per mm/min: 1 mm/min over a hectare = 10 m³ per 60 s.
 pub const LSHA_PER_MM_MIN: f64 = 10_000.0 / 60.0;
@@ -170,7 +169,7 @@ impl DesignStormSpec {
     }
 }
 
-pub struct DesignStormPlugin<'a>(pub &'a DesignStormSpec, pub KeyPath);
+pub struct DesignStormPlugin<'a>(pub &'a DesignStormSpec);
 
 #[derive(Resource)]
 struct DesignStormState {
@@ -185,14 +184,19 @@ impl Plugin for DesignStormPlugin<'_> {
     fn name(&self) -> &'static str {
         "design_storm"
     }
-    fn build(&self, sim: &mut Simulation) -> Result<(), BuildError> {
+    fn check(&self, _ctx: &BuildContext) -> Result<(), BuildError> {
+        // A uniform storm needs nothing of the city.
+        Ok(())
+    }
+
+    fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError> {
         if sim.world.contains_resource::<RainRate>() {
             return Err(BuildError::new(
-                self.1.clone(),
+                ctx.at.clone(),
                 "another hazard already sets the rain: a scenario has one rain forcing",
             ));
         }
-        let n = sim.world.resource::<City>().grid.len();
+        let n = ctx.city.grid.len();
         sim.world.insert_resource(RainRate(vec![0.0; n]));
         let (rate, depth) = {
             let mut m = sim.world.resource_mut::<Metrics>();

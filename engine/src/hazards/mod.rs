@@ -12,8 +12,8 @@ pub mod wind;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{KeyPath, LoadedScenario, Problem};
 use crate::sim::Plugin;
+use crate::spec::{KeyPath, Problem};
 
 /// One hazard of a scenario.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -62,21 +62,16 @@ impl HazardSpec {
         }
     }
 
-    /// The plugin that simulates this hazard; `at` is this entry's key path, `loaded`
-    /// the scenario (for files relative to it and its start time).
-    pub fn plugin<'a>(&'a self, loaded: &'a LoadedScenario, at: KeyPath) -> Box<dyn Plugin + 'a> {
+    /// The plugin that simulates this hazard.
+    pub fn plugin(&self) -> Box<dyn Plugin + '_> {
         match self {
             Self::Wind(s) => Box::new(wind::WindPlugin(s)),
-            Self::Typhoon(s) => Box::new(typhoon::TyphoonPlugin {
-                spec: s,
-                loaded,
-                at,
-            }),
-            Self::DesignStorm(s) => Box::new(design_storm::DesignStormPlugin(s, at)),
-            Self::Crowd(s) => Box::new(crowd::CrowdPlugin { spec: s, loaded }),
-            Self::Fire(s) => Box::new(fire::FirePlugin { spec: s, at }),
-            Self::Flood(s) => Box::new(flood::FloodPlugin::new(s, at, loaded)),
-            Self::Lifelines(s) => Box::new(lifelines::LifelinesPlugin { spec: s, at }),
+            Self::Typhoon(s) => Box::new(typhoon::TyphoonPlugin(s)),
+            Self::DesignStorm(s) => Box::new(design_storm::DesignStormPlugin(s)),
+            Self::Crowd(s) => Box::new(crowd::CrowdPlugin(s)),
+            Self::Fire(s) => Box::new(fire::FirePlugin(s)),
+            Self::Flood(s) => Box::new(flood::FloodPlugin(s)),
+            Self::Lifelines(s) => Box::new(lifelines::LifelinesPlugin(s)),
         }
     }
 }

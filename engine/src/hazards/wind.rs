@@ -5,12 +5,10 @@ use bevy_ecs::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::city::City;
 use crate::coupling::SurfaceWind;
 use crate::metrics::Metrics;
-use crate::run::BuildError;
-use crate::scenario::{KeyPath, Problem, in_range};
-use crate::sim::{Plugin, Simulation};
+use crate::sim::{BuildContext, BuildError, Plugin, Simulation};
+use crate::spec::{KeyPath, Problem, in_range};
 
 /// `kind = "wind"`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -72,8 +70,13 @@ impl Plugin for WindPlugin<'_> {
     fn name(&self) -> &'static str {
         "wind"
     }
-    fn build(&self, sim: &mut Simulation) -> Result<(), BuildError> {
-        let grid = sim.world.resource::<City>().grid;
+    fn check(&self, _ctx: &BuildContext) -> Result<(), BuildError> {
+        // A uniform wind needs nothing of the city.
+        Ok(())
+    }
+
+    fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError> {
+        let grid = ctx.city.grid;
         let (u, v) = self.0.components();
         sim.world.insert_resource(SurfaceWind::uniform(
             &grid,

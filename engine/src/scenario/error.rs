@@ -1,6 +1,6 @@
 //! Scenario errors: file, key path, line and column, and what was expected.
 
-use super::KeyPath;
+use crate::spec::KeyPath;
 
 /// Something wrong with a scenario file. Displayed as
 /// `FILE:LINE:COL: KEY: MESSAGE`, the form editors and terminals link to.

@@ -1,141 +1,8 @@
-//! Key paths into a scenario document and their line and column.
-
-use std::fmt;
+//! Line and column of a key path in a TOML document.
 
 use toml::de::{DeTable, DeValue};
 
-/// A path to a value: `hazards[2].ignitions[0].x`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KeyPath(Vec<Seg>);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-impl KeyPath {
-    pub fn root() -> Self {
-        Self(Vec::new())
-    }
-    pub fn key(&self, k: &str) -> Self {
-        let mut p = self.clone();
-        p.0.push(Seg::Key(k.to_owned()));
-        p
-    }
-    pub fn index(&self, i: usize) -> Self {
-        let mut p = self.clone();
-        p.0.push(Seg::Index(i));
-        p
-    }
-    /// Parse `a.b[2].c`; None if malformed (empty key, unclosed bracket, bad index).
-    pub fn parse(text: &str) -> Option<Self> {
-        let mut segs = Vec::new();
-        for part in text.split('.') {
-            let (name, mut rest) = part.split_once('[').map_or((part, ""), |(n, r)| (n, r));
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-            {
-                return None;
-            }
-            segs.push(Seg::Key(name.to_owned()));
-            while !rest.is_empty() {
-                let (idx, after) = rest.split_once(']')?;
-                segs.push(Seg::Index(idx.parse().ok()?));
-                rest = match after.strip_prefix('[') {
-                    Some(r) => r,
-                    None if after.is_empty() => "",
-                    None => return None,
-                };
-            }
-        }
-        Some(Self(segs))
-    }
-
-    /// Set the value at this path in a TOML document. Tables along the path must exist;
-    /// the last key may be new (a key left at its default in the file).
-    pub fn set_in(&self, doc: &mut toml::Table, value: toml::Value) -> Result<(), String> {
-        let mut root = toml::Value::Table(std::mem::take(doc));
-        let result = self.set_in_value(&mut root, value);
-        if let toml::Value::Table(t) = root {
-            *doc = t;
-        }
-        result
-    }
-
-    fn set_in_value(&self, root: &mut toml::Value, value: toml::Value) -> Result<(), String> {
-        let (last, parents) = self.0.split_last().ok_or("empty path")?;
-        let mut cur = root;
-        for (n, seg) in parents.iter().enumerate() {
-            let here = KeyPath(self.0[..=n].to_vec());
-            cur = match (seg, cur) {
-                (Seg::Key(k), toml::Value::Table(t)) => t
-                    .get_mut(k)
-                    .ok_or(format!("`{here}` is not in the scenario"))?,
-                (Seg::Index(i), toml::Value::Array(a)) => {
-                    let len = a.len();
-                    a.get_mut(*i)
-                        .ok_or(format!("`{here}`: the list has {len} entries"))?
-                }
-                _ => return Err(format!("`{here}` does not match the scenario's structure")),
-            };
-        }
-        match (last, cur) {
-            (Seg::Key(k), toml::Value::Table(t)) => {
-                t.insert(k.clone(), value);
-                Ok(())
-            }
-            (Seg::Index(i), toml::Value::Array(a)) if *i < a.len() => {
-                a[*i] = value;
-                Ok(())
-            }
-            _ => Err(format!("`{self}` does not match the scenario's structure")),
-        }
-    }
-
-    /// The value at this path, if present.
-    pub fn get_in<'a>(&self, doc: &'a toml::Table) -> Option<&'a toml::Value> {
-        let mut cur: Option<&toml::Value> = None;
-        for (n, seg) in self.0.iter().enumerate() {
-            cur = match (seg, cur) {
-                (Seg::Key(k), None) if n == 0 => doc.get(k),
-                (Seg::Key(k), Some(toml::Value::Table(t))) => t.get(k),
-                (Seg::Index(i), Some(toml::Value::Array(a))) => a.get(*i),
-                _ => None,
-            };
-            cur?;
-        }
-        cur
-    }
-
-    pub(super) fn from_serde(path: &serde_path_to_error::Path) -> Self {
-        use serde_path_to_error::Segment;
-        Self(
-            path.iter()
-                .filter_map(|s| match s {
-                    Segment::Seq { index } => Some(Seg::Index(*index)),
-                    Segment::Map { key } => Some(Seg::Key(key.clone())),
-                    Segment::Enum { .. } | Segment::Unknown => None,
-                })
-                .collect(),
-        )
-    }
-}
-
-impl fmt::Display for KeyPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, s) in self.0.iter().enumerate() {
-            match s {
-                Seg::Key(k) if n == 0 => write!(f, "{k}")?,
-                Seg::Key(k) => write!(f, ".{k}")?,
-                Seg::Index(i) => write!(f, "[{i}]")?,
-            }
-        }
-        Ok(())
-    }
-}
+use crate::spec::{KeyPath, Seg};
 
 /// 1-based line and column of a byte offset.
 pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -151,7 +18,7 @@ pub(super) fn line_col_of(text: &str, path: &KeyPath) -> Option<(usize, usize)> 
     let mut span = None;
     let mut table: Option<&DeTable> = Some(root.get_ref());
     let mut value: Option<&DeValue> = None;
-    for seg in &path.0 {
+    for seg in path.segments() {
         let next = match (seg, table, value) {
             (Seg::Key(k), Some(t), _) => t.get(k.as_str()),
             (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i),

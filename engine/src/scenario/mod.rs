@@ -12,11 +12,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use error::ScenarioError;
-pub use locate::KeyPath;
 
 use crate::city::AssetSpec;
 use crate::city::generate::GenerateSpec;
 use crate::hazards::HazardSpec;
+use crate::spec::{KeyPath, Problem, in_range, positive};
 use crate::standards::Standard;
 
 /// The scenario format this build reads.
@@ -260,33 +260,6 @@ pub fn error_in(
     }
 }
 
-/// A problem at a key path.
-pub type Problem = (KeyPath, String);
-
-/// Require a finite number within [lo, hi] (use ±∞ for open ends).
-pub fn in_range(path: KeyPath, v: f64, lo: f64, hi: f64, what: &str) -> Result<(), Problem> {
-    if v.is_finite() && v >= lo && v <= hi {
-        Ok(())
-    } else {
-        let range = match (lo.is_finite(), hi.is_finite()) {
-            (true, true) => format!("between {lo} and {hi}"),
-            (true, false) => format!("at least {lo}"),
-            (false, true) => format!("at most {hi}"),
-            _ => "a finite number".into(),
-        };
-        Err((path, format!("{what} must be {range}, got {v}")))
-    }
-}
-
-/// Require a finite number > 0.
-pub fn positive(path: KeyPath, v: f64, what: &str) -> Result<(), Problem> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err((path, format!("{what} must be a positive number, got {v}")))
-    }
-}
-
 /// Semantic checks that types alone cannot express.
 fn check(s: &Scenario) -> Result<(), Problem> {
     let root = KeyPath::root();
@@ -318,7 +291,7 @@ fn check(s: &Scenario) -> Result<(), Problem> {
         ));
     }
     if let Some(start) = &s.time.start {
-        crate::hazards::typhoon::track::parse_utc(start).map_err(|m| (t.key("start"), m))?;
+        crate::time::parse_utc(start).map_err(|m| (t.key("start"), m))?;
     }
     positive(
         root.key("outputs").key("metrics_interval_s"),

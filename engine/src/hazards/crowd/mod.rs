@@ -27,9 +27,8 @@ use crate::city::{AssetKind, City, LandUse};
 use crate::events::{EventLog, Place, Severity};
 use crate::metrics::Metrics;
 use crate::rng::RngStreams;
-use crate::run::BuildError;
-use crate::scenario::{KeyPath, LoadedScenario, Problem, in_range, positive};
-use crate::sim::{Phase, Plugin, Simulation};
+use crate::sim::{BuildContext, BuildError, Phase, Plugin, Simulation};
+use crate::spec::{KeyPath, Problem, in_range, positive};
 
 use demographics::{PremovementSpec, SpeedSpec};
 use geometry::{Segment, Walls};
@@ -433,32 +432,20 @@ pub enum PedState {
 
 // ---- plugin -------------------------------------------------------------------------
 
-pub struct CrowdPlugin<'a> {
-    pub spec: &'a CrowdSpec,
-    pub loaded: &'a LoadedScenario,
-}
-
-impl CrowdPlugin<'_> {
-    /// This hazard's key path in the scenario.
-    fn at(&self) -> KeyPath {
-        let k = self
-            .loaded
-            .scenario
-            .hazards
-            .iter()
-            .position(|h| matches!(h, super::HazardSpec::Crowd(s) if std::ptr::eq(&**s, self.spec)))
-            .unwrap_or(0);
-        KeyPath::root().key("hazards").index(k)
-    }
-}
+pub struct CrowdPlugin<'a>(pub &'a CrowdSpec);
 
 impl Plugin for CrowdPlugin<'_> {
     fn name(&self) -> &'static str {
         "crowd"
     }
-    fn build(&self, sim: &mut Simulation) -> Result<(), BuildError> {
-        let at = self.at();
-        let spec = self.spec;
+    fn check(&self, _ctx: &BuildContext) -> Result<(), BuildError> {
+        // TODO(#15): the plugin's pure setup, once split out of `build`.
+        Ok(())
+    }
+
+    fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError> {
+        let at = ctx.at.clone();
+        let spec = self.0;
         let mut csm = spec.parameters.params();
         let dt = spec.dt_s.unwrap_or(match spec.model {
             ModelKind::Csm => 0.05,
@@ -480,7 +467,7 @@ impl Plugin for CrowdPlugin<'_> {
                 csm,
                 seed,
                 &streams,
-                self.loaded.scenario.population.daytime,
+                ctx.population.daytime,
                 &at.key("district"),
             )?,
             _ => return Err(BuildError::new(at, "give a venue or a district")),

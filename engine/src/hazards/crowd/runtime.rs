@@ -19,8 +19,7 @@ use crate::coupling::{Closures, Couplings, Warnings, WaterDepth};
 use crate::events::{EventLog, Place, Severity};
 use crate::grid::{GridSpec, Palette, Raster, RasterKind};
 use crate::metrics::{MetricId, Metrics};
-use crate::run::MapOutputs;
-use crate::sim::{RunHealth, SimClock};
+use crate::sim::{MapOutputs, RunHealth, SimClock};
 
 /// Which scenario the crowd runs.
 #[derive(Debug, Clone, Copy)]

@@ -27,9 +27,10 @@ use crate::events::{EventLog, Place, Severity};
 use crate::grid::{GridSpec, Palette, Raster, RasterKind};
 use crate::metrics::{MetricId, Metrics};
 use crate::rng::RngStreams;
-use crate::run::{BuildError, MapOutputs};
-use crate::scenario::{KeyPath, Problem, in_range, positive};
-use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
+use crate::sim::{
+    BuildContext, BuildError, MapOutputs, Phase, Plugin, RunHealth, SimClock, Simulation,
+};
+use crate::spec::{KeyPath, Problem, in_range, positive};
 
 use roads::RoadNet;
 use service::{Crew, Engine, Station, Task};
@@ -664,11 +665,8 @@ impl FireSim {
 
 // ---- plugin ----------------------------------------------------------------------------------
 
-/// The fire plugin; `at` is its scenario key (for errors).
-pub struct FirePlugin<'a> {
-    pub spec: &'a FireSpec,
-    pub at: KeyPath,
-}
+/// The fire plugin.
+pub struct FirePlugin<'a>(pub &'a FireSpec);
 
 fn building_kind(c: Construction) -> u8 {
     match c {
@@ -814,9 +812,14 @@ impl Plugin for FirePlugin<'_> {
         "fire"
     }
 
-    fn build(&self, sim: &mut Simulation) -> Result<(), BuildError> {
-        let spec = self.spec;
-        let at = &self.at;
+    fn check(&self, _ctx: &BuildContext) -> Result<(), BuildError> {
+        // TODO(#15): the plugin's pure setup, once split out of `build`.
+        Ok(())
+    }
+
+    fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError> {
+        let spec = self.0;
+        let at = ctx.at;
         let rng = *sim.world.resource::<RngStreams>();
         let duration = sim.clock().duration();
         let (spread, net, buildings, calls, land, schedule) = {
@@ -1839,11 +1842,8 @@ mod ignition_tests {
             depends_on: vec![],
         });
         sim.world.insert_resource(city);
-        sim.add_plugin(&FirePlugin {
-            spec,
-            at: KeyPath::root().key("hazards").index(0),
-        })
-        .expect("builds");
+        sim.add_plugin_standalone(&FirePlugin(spec), 0)
+            .expect("builds");
         (sim, sub.expect("substation"))
     }
 

@@ -14,7 +14,6 @@ use crate::coupling::{Closures, blocked};
 use crate::events::EventLog;
 use crate::grid::GridSpec;
 use crate::rng::RngStreams;
-use crate::scenario::KeyPath;
 use crate::sim::Simulation;
 use crate::validation::{Case, CaseResult, Check, Figure, Series, Suite};
 
@@ -474,11 +473,8 @@ fn ladder_response(close: Option<(usize, f64)>) -> f64 {
     s.service.alarm_handling_s = 0.0;
     s.service.turnout_s = 60.0;
     sim.world.insert_resource(city);
-    sim.add_plugin(&FirePlugin {
-        spec: &s,
-        at: KeyPath::root().key("hazards").index(0),
-    })
-    .expect("builds");
+    sim.add_plugin_standalone(&FirePlugin(&s), 0)
+        .expect("builds");
     while !sim.clock().finished() {
         if let Some((c, t)) = close
             && (sim.clock().t() - t).abs() < 1e-9

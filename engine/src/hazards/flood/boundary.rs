@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::solver::{Inflow, LevelCells, Signal, Solver};
 use crate::city::{City, LandUse};
-use crate::run::BuildError;
-use crate::scenario::{KeyPath, Problem, in_range, positive};
+use crate::sim::BuildError;
+use crate::spec::{KeyPath, Problem, in_range, positive};
 
 /// A domain edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

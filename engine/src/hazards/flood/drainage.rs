@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::hazards::design_storm::Idf;
-use crate::scenario::{KeyPath, Problem, in_range};
+use crate::spec::{KeyPath, Problem, in_range};
 
 /// Pipe drainage: each cell drains up to the design intensity times its impervious
 /// share (rational method, GB 50014-2021: Q = ψ q F with ψ taken as the impervious

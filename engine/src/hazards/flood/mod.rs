@@ -30,9 +30,10 @@ use crate::coupling::{Closures, RainRate, SeaLevel, WaterDepth, blocked};
 use crate::events::{EventLog, Place, Severity};
 use crate::grid::{Palette, Raster, RasterKind};
 use crate::metrics::{MetricId, Metrics};
-use crate::run::{BuildError, MapOutputs};
-use crate::scenario::{KeyPath, LoadedScenario, Problem, in_range, positive};
-use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
+use crate::sim::{
+    BuildContext, BuildError, MapOutputs, Phase, Plugin, RunHealth, SimClock, Simulation,
+};
+use crate::spec::{KeyPath, Problem, in_range, positive};
 
 use boundary::BoundarySpec;
 use drainage::{DrainageSpec, HortonSpec};
@@ -276,25 +277,7 @@ impl FloodSpec {
     }
 }
 
-pub struct FloodPlugin<'a> {
-    pub spec: &'a FloodSpec,
-    /// This entry's key path (`hazards[k]`), for errors.
-    pub at: KeyPath,
-    /// Folder relative paths are resolved against.
-    pub base_dir: PathBuf,
-    pub daytime: bool,
-}
-
-impl<'a> FloodPlugin<'a> {
-    pub fn new(spec: &'a FloodSpec, at: KeyPath, loaded: &LoadedScenario) -> Self {
-        Self {
-            spec,
-            at,
-            base_dir: loaded.base_dir.clone(),
-            daytime: loaded.scenario.population.daytime,
-        }
-    }
-}
+pub struct FloodPlugin<'a>(pub &'a FloodSpec);
 
 /// Gauges declared at build.
 struct Gauges {
@@ -371,8 +354,13 @@ impl Plugin for FloodPlugin<'_> {
         "flood"
     }
 
-    fn build(&self, sim: &mut Simulation) -> Result<(), BuildError> {
-        let spec = self.spec;
+    fn check(&self, _ctx: &BuildContext) -> Result<(), BuildError> {
+        // TODO(#15): the plugin's pure setup, once split out of `build`.
+        Ok(())
+    }
+
+    fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError> {
+        let spec = self.0;
         let city = sim.world.resource::<City>().clone();
         let g = city.grid;
         let len = g.len();
@@ -403,12 +391,8 @@ impl Plugin for FloodPlugin<'_> {
         }
         let mut s = Solver::new(g.nx, g.ny, g.cell, z, city.manning.clone(), spec.params());
         if let Some(p) = &spec.initial_depth {
-            let path = if p.is_absolute() {
-                p.clone()
-            } else {
-                self.base_dir.join(p)
-            };
-            s.h = read_initial_depth(&path, &g, &self.at.key("initial_depth"))?;
+            let path = ctx.resolve(p);
+            s.h = read_initial_depth(&path, &g, &ctx.key("initial_depth"))?;
             for k in 0..len {
                 if solid[k] {
                     s.h[k] = 0.0;
@@ -416,7 +400,7 @@ impl Plugin for FloodPlugin<'_> {
             }
         }
         for (k, b) in spec.boundaries.iter().enumerate() {
-            b.apply(&self.at.key("boundaries").index(k), &city, &mut s)?;
+            b.apply(&ctx.key("boundaries").index(k), &city, &mut s)?;
         }
         let sea_cells: Vec<u32> = (0..len)
             .filter(|&k| city.landuse[k] == LandUse::Sea)
@@ -623,7 +607,7 @@ impl Plugin for FloodPlugin<'_> {
             max_road_depth: 0.0,
             sections,
             max_sections_failing: 0,
-            daytime: self.daytime,
+            daytime: ctx.population.daytime,
             gauges,
         });
         sim.add_systems(Phase::Hazards, flood_step);
@@ -1336,7 +1320,7 @@ mod tests {
 
     use super::*;
     use crate::run::{RunError, prepare_city, run};
-    use crate::scenario::{load, parse};
+    use crate::scenario::{LoadedScenario, load, parse};
 
     fn example() -> LoadedScenario {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/flood-example.toml");
@@ -1619,13 +1603,8 @@ mod tests {
         let spec: FloodSpec =
             toml::from_str("[drainage]\nenabled = false\n[infiltration]\nenabled = false\n")
                 .expect("flood spec");
-        sim.add_plugin(&FloodPlugin {
-            spec: &spec,
-            at: KeyPath::root().key("hazards").index(0),
-            base_dir: ".".into(),
-            daytime: false,
-        })
-        .expect("flood builds");
+        sim.add_plugin_standalone(&FloodPlugin(&spec), 0)
+            .expect("flood builds");
         let operational = |sim: &mut Simulation| {
             let mut q = sim.world.query::<&Operational>();
             q.single(&sim.world).expect("one asset").0

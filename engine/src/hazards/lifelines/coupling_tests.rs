@@ -8,7 +8,6 @@ use crate::hazards::fire::{FirePlugin, FireSpec, IgnitionSpec};
 use crate::hazards::wind::{WindPlugin, WindSpec};
 use crate::metrics::Metrics;
 use crate::run::RunOutput;
-use crate::scenario::KeyPath;
 use crate::sim::Simulation;
 
 fn run_text(text: &str) -> RunOutput {
@@ -44,7 +43,8 @@ fn fire_under_wind(couplings: Couplings) -> (usize, i64, i64) {
         from_deg: 270.0,
         gust_factor: 1.49,
     };
-    sim.add_plugin(&WindPlugin(&wind)).expect("wind builds");
+    sim.add_plugin_standalone(&WindPlugin(&wind), 0)
+        .expect("wind builds");
     let mut spec: FireSpec = toml::from_str("").expect("defaults");
     spec.service.enabled = false;
     spec.spread_cv = 0.0;
@@ -52,11 +52,8 @@ fn fire_under_wind(couplings: Couplings) -> (usize, i64, i64) {
     let (ci, cj) = (10 * 13 + 5, 5 * 13 + 5);
     let (x, y) = g.center(ci, cj);
     spec.ignitions = vec![IgnitionSpec { x, y, t_s: 0.0 }];
-    sim.add_plugin(&FirePlugin {
-        spec: &spec,
-        at: KeyPath::root().key("hazards").index(1),
-    })
-    .expect("fire builds");
+    sim.add_plugin_standalone(&FirePlugin(&spec), 1)
+        .expect("fire builds");
     sim.run_to_end(|_| {}).expect("runs");
     let st = sim.world.resource::<FireState>();
     let (mut n, mut east, mut west) = (0usize, 0i64, 0i64);
@@ -257,13 +254,8 @@ fn fire_during_flood(couplings: Couplings) -> (f64, f64, Vec<Event>) {
         "boundaries = [{{ type = \"inflow\", at = [{dx}, {dy}], q_m3_s = 2.0 }}]"
     ))
     .expect("flood spec");
-    sim.add_plugin(&FloodPlugin {
-        spec: &flood,
-        at: KeyPath::root().key("hazards").index(0),
-        base_dir: ".".into(),
-        daytime: false,
-    })
-    .expect("flood builds");
+    sim.add_plugin_standalone(&FloodPlugin(&flood), 0)
+        .expect("flood builds");
     let mut fire: FireSpec = toml::from_str("").expect("defaults");
     fire.spread_cv = 0.0;
     // A westerly gale (storm conditions) spreads the fire east along the block.
@@ -271,11 +263,8 @@ fn fire_during_flood(couplings: Couplings) -> (f64, f64, Vec<Event>) {
     fire.wind_from_deg = 270.0;
     let (x, y) = g.center(100, 3);
     fire.ignitions = vec![IgnitionSpec { x, y, t_s: 600.0 }];
-    sim.add_plugin(&FirePlugin {
-        spec: &fire,
-        at: KeyPath::root().key("hazards").index(1),
-    })
-    .expect("fire builds");
+    sim.add_plugin_standalone(&FirePlugin(&fire), 1)
+        .expect("fire builds");
     sim.run_to_end(|_| {}).expect("runs");
     let events = sim
         .world

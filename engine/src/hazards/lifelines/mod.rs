@@ -27,9 +27,8 @@ use crate::coupling::{AssetFailureOwner, Couplings, FireState, SurfaceWind, Wate
 use crate::events::{EventLog, Place, Severity};
 use crate::metrics::{MetricId, Metrics};
 use crate::rng::RngStreams;
-use crate::run::BuildError;
-use crate::scenario::{KeyPath, Problem, in_range, positive};
-use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
+use crate::sim::{BuildContext, BuildError, Phase, Plugin, RunHealth, SimClock, Simulation};
+use crate::spec::{KeyPath, Problem, in_range, positive};
 
 /// Which hazard intensity a fragility curve takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -304,10 +303,7 @@ struct Ids {
 }
 
 /// The plugin.
-pub struct LifelinesPlugin<'a> {
-    pub spec: &'a LifelinesSpec,
-    pub at: KeyPath,
-}
+pub struct LifelinesPlugin<'a>(pub &'a LifelinesSpec);
 
 fn fragility_capacity(
     spec: &LifelinesSpec,
@@ -336,8 +332,13 @@ impl Plugin for LifelinesPlugin<'_> {
         "lifelines"
     }
 
-    fn build(&self, sim: &mut Simulation) -> Result<(), BuildError> {
-        let spec = self.spec;
+    fn check(&self, _ctx: &BuildContext) -> Result<(), BuildError> {
+        // TODO(#15): the plugin's pure setup, once split out of `build`.
+        Ok(())
+    }
+
+    fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError> {
+        let spec = self.0;
         let mut q = sim.world.query::<(Entity, &Asset)>();
         let mut list: Vec<(Entity, Asset)> =
             q.iter(&sim.world).map(|(e, a)| (e, a.clone())).collect();
@@ -376,7 +377,7 @@ impl Plugin for LifelinesPlugin<'_> {
         for (k, f) in spec.failures.iter().enumerate() {
             let Some(n) = index_of(&f.asset) else {
                 return Err(BuildError::new(
-                    self.at.key("failures").index(k).key("asset"),
+                    ctx.key("failures").index(k).key("asset"),
                     format!(
                         "no asset `{}` in the city (known: {})",
                         f.asset,

@@ -26,9 +26,10 @@ use crate::events::{EventLog, Place, Severity};
 use crate::grid::{Palette, Raster, RasterKind};
 use crate::metrics::{MetricId, Metrics};
 use crate::rng::RngStreams;
-use crate::run::{BuildError, MapOutputs};
-use crate::scenario::{KeyPath, LoadedScenario, Problem, in_range, positive};
-use crate::sim::{Phase, Plugin, RunHealth, SimClock, Simulation};
+use crate::sim::{
+    BuildContext, BuildError, MapOutputs, Phase, Plugin, RunHealth, SimClock, Simulation,
+};
+use crate::spec::{KeyPath, Problem, in_range, positive};
 
 use rain::{CMA_RAINSTORM, RainModel, RainWarnings};
 use surge::{Tide, TideTerm};
@@ -335,7 +336,7 @@ impl TyphoonSpec {
             } => {
                 positive(t.key("max_gap_h"), *max_gap_h, "the longest gap")?;
                 if let Some(txt) = landfall_utc {
-                    track::parse_utc(txt).map_err(|m| (t.key("landfall_utc"), m))?;
+                    crate::time::parse_utc(txt).map_err(|m| (t.key("landfall_utc"), m))?;
                 }
             }
             TrackSpec::Synthetic {
@@ -564,11 +565,7 @@ impl TyphoonSpec {
 }
 
 /// Builds the typhoon plugin for one `[[hazards]]` entry.
-pub struct TyphoonPlugin<'a> {
-    pub spec: &'a TyphoonSpec,
-    pub loaded: &'a LoadedScenario,
-    pub at: KeyPath,
-}
+pub struct TyphoonPlugin<'a>(pub &'a TyphoonSpec);
 
 /// Gauges of the plugin.
 #[derive(Debug, Clone, Copy)]
@@ -642,9 +639,14 @@ impl Plugin for TyphoonPlugin<'_> {
         "typhoon"
     }
 
-    fn build(&self, sim: &mut Simulation) -> Result<(), BuildError> {
-        let spec = self.spec;
-        let at = &self.at;
+    fn check(&self, _ctx: &BuildContext) -> Result<(), BuildError> {
+        // TODO(#15): the plugin's pure setup, once split out of `build`.
+        Ok(())
+    }
+
+    fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError> {
+        let spec = self.0;
+        let at = ctx.at;
         if sim.world.contains_resource::<SurfaceWind>() {
             return Err(BuildError::new(
                 at.clone(),
@@ -661,9 +663,8 @@ impl Plugin for TyphoonPlugin<'_> {
         let grid = city.grid;
         let proj = LocalProjection::new(spec.origin_lat, spec.origin_lon, grid.x0, grid.y0);
         let params = spec.wind_params();
-        let s = &self.loaded.scenario;
-        let duration = s.time.duration_s;
-        let daytime = s.population.daytime;
+        let duration = ctx.duration_s;
+        let daytime = ctx.population.daytime;
 
         let mut warnings: Vec<String> = Vec::new();
         let center_xy = (
@@ -671,13 +672,7 @@ impl Plugin for TyphoonPlugin<'_> {
             grid.y0 + grid.height_m() / 2.0,
         );
         let center_geo = proj.to_geo(center_xy.0, center_xy.1);
-        let start = match &s.time.start {
-            Some(txt) => Some(
-                track::parse_utc(txt)
-                    .map_err(|m| BuildError::new(KeyPath::root().key("time").key("start"), m))?,
-            ),
-            None => None,
-        };
+        let start = ctx.start_utc;
         let mut synthetic_landfall = None;
         let track = match &spec.track {
             TrackSpec::Csv {
@@ -686,7 +681,7 @@ impl Plugin for TyphoonPlugin<'_> {
                 max_gap_h,
                 landfall_utc,
             } => {
-                let path = self.loaded.resolve(file);
+                let path = ctx.resolve(file);
                 let scale = match wind_averaging {
                     Averaging::OneMinute => 1.0,
                     Averaging::TenMinute => 1.0 / spec.wind.one_to_ten_min,
@@ -706,7 +701,7 @@ impl Plugin for TyphoonPlugin<'_> {
                 }
                 let t0 = start.unwrap_or(bt.points[0].time);
                 if let Some(txt) = landfall_utc {
-                    let tl = track::parse_utc(txt)
+                    let tl = crate::time::parse_utc(txt)
                         .map_err(|m| BuildError::new(at.key("track").key("landfall_utc"), m))?;
                     synthetic_landfall = Some(tl - t0);
                 }
@@ -812,7 +807,7 @@ impl Plugin for TyphoonPlugin<'_> {
 
         let tide = match &spec.surge.tide_csv {
             Some(p) => {
-                let path = self.loaded.resolve(p);
+                let path = ctx.resolve(p);
                 let text = std::fs::read_to_string(&path).map_err(|e| {
                     BuildError::new(
                         at.key("surge").key("tide_csv"),
@@ -981,7 +976,7 @@ impl Plugin for TyphoonPlugin<'_> {
         }
 
         let n = grid.len();
-        let step = (spec.forcing_step_s / s.time.tick_s).round().max(1.0) * s.time.tick_s;
+        let step = (spec.forcing_step_s / ctx.tick_s).round().max(1.0) * ctx.tick_s;
         let nwarn = spec.surge.warning_levels.len();
         sim.world.insert_resource(SurfaceWind {
             u: vec![0.0; n],

@@ -183,7 +183,7 @@ pub fn mangkhut() -> CaseResult {
         .comment(Some(b'#'))
         .from_reader(text.as_bytes());
     for rec in rd.records().flatten() {
-        if let (Ok(t), Ok(p)) = (track::parse_utc(&rec[0]), rec[10].parse::<f64>()) {
+        if let (Ok(t), Ok(p)) = (crate::time::parse_utc(&rec[0]), rec[10].parse::<f64>()) {
             synoptic.push((t, p));
         }
     }
@@ -204,7 +204,7 @@ pub fn mangkhut() -> CaseResult {
         "hPa",
     ));
     // Closest approach to HKO, sampled every minute on 16 Sep.
-    let day = track::parse_utc("2018-09-16 00:00").expect("a date") - t0;
+    let day = crate::time::parse_utc("2018-09-16 00:00").expect("a date") - t0;
     let (dmin, _) = (0..=1440)
         .map(|m| {
             let s = tr.state(day + m as f64 * 60.0, &proj);
