@@ -115,7 +115,10 @@ fn every_bundled_scenario_has_digests() {
     for entry in std::fs::read_dir(root().join("scenarios")).unwrap() {
         let p = entry.unwrap().path();
         let text = std::fs::read_to_string(&p).unwrap();
-        if p.extension().is_none_or(|e| e != "toml") || text.contains("\n[batch]") {
+        let hidden = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden || p.extension().is_none_or(|e| e != "toml") || text.contains("\n[batch]") {
             continue;
         }
         let name = p.file_stem().unwrap().to_string_lossy().into_owned();
@@ -129,5 +132,49 @@ fn every_bundled_scenario_has_digests() {
                 "no digest for {name}/{f}"
             );
         }
+    }
+}
+
+#[test]
+fn the_order_of_hazards_in_the_file_does_not_change_the_run() {
+    // The same scenario with its [[hazards]] reversed, beside the original so its
+    // relative paths still resolve.
+    let name = "drill-example";
+    let text = std::fs::read_to_string(root().join(format!("scenarios/{name}.toml"))).unwrap();
+    let mut doc: toml::Table = text.parse().unwrap();
+    let hazards = doc
+        .get_mut("hazards")
+        .and_then(|h| h.as_array_mut())
+        .unwrap();
+    assert!(hazards.len() >= 3, "a scenario with several hazards");
+    hazards.reverse();
+    let reversed = tempfile::Builder::new()
+        .prefix(".reversed-")
+        .suffix(".toml")
+        .tempfile_in(root().join("scenarios"))
+        .unwrap();
+    std::fs::write(reversed.path(), toml::to_string(&doc).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |scenario: &Path, out: &Path| {
+        let o = Command::cargo_bin("crucible")
+            .unwrap()
+            .current_dir(root())
+            .arg("run")
+            .arg(scenario)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(
+        &root().join(format!("scenarios/{name}.toml")),
+        &dir.path().join("a"),
+    );
+    run(reversed.path(), &dir.path().join("b"));
+    for f in PURE_OUTPUTS {
+        let a = std::fs::read(dir.path().join("a").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("b").join(f)).unwrap();
+        assert!(a == b, "{f} differs when the hazards are listed in reverse");
     }
 }

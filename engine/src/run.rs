@@ -173,6 +173,7 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
         daytime: s.population.daytime,
     };
     build_city(&mut sim, city, population);
+    sim.order_plugins(&crate::hazards::PLUGIN_ORDER);
     for_each_plugin(loaded, city, seed, |plugin, ctx| {
         sim.add_plugin(plugin, ctx)
     })?;
@@ -220,7 +221,10 @@ fn for_each_plugin(
         daytime: s.population.daytime,
     };
     let streams = crate::rng::RngStreams::new(seed);
-    for (k, h) in s.hazards.iter().enumerate() {
+    let mut order: Vec<(usize, &crate::hazards::HazardSpec)> =
+        s.hazards.iter().enumerate().collect();
+    order.sort_by_key(|(_, h)| h.rank());
+    for (k, h) in order {
         let at = KeyPath::root().key("hazards").index(k);
         let ctx = BuildContext {
             at: &at,

@@ -32,6 +32,29 @@ pub enum Phase {
     Metrics,
 }
 
+/// A plugin's systems within one phase. Plugins are ordered inside each phase by
+/// [`Simulation::order_plugins`], so which hazard reads what another wrote in the same
+/// phase is declared, not an accident of the scenario's hazard order.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PluginSet {
+    pub plugin: &'static str,
+    pub phase: Phase,
+}
+
+/// The core's sampling of every gauge, last in [`Phase::Metrics`]: plugins that set
+/// their gauges in that phase run before it.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SampleSet;
+
+const PHASES: [Phase; 6] = [
+    Phase::Forcing,
+    Phase::Hazards,
+    Phase::Impacts,
+    Phase::Response,
+    Phase::Movement,
+    Phase::Metrics,
+];
+
 /// The schedule run once per tick.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tick;
@@ -190,6 +213,8 @@ pub struct Simulation {
     tick: Schedule,
     finish: Schedule,
     plugins: Vec<&'static str>,
+    /// The plugin being built: its systems go into its [`PluginSet`]s.
+    building: Option<&'static str>,
 }
 
 impl Simulation {
@@ -217,7 +242,7 @@ impl Simulation {
             )
                 .chain(),
         );
-        tick.add_systems(sample_metrics.in_set(Phase::Metrics));
+        tick.add_systems(sample_metrics.in_set(Phase::Metrics).in_set(SampleSet));
         let mut finish = Schedule::new(Finish);
         finish.set_executor(SingleThreadedExecutor::new());
         Self {
@@ -225,6 +250,27 @@ impl Simulation {
             tick,
             finish,
             plugins: Vec::new(),
+            building: None,
+        }
+    }
+
+    /// Order the named plugins' systems inside every phase: earlier names run first.
+    pub fn order_plugins(&mut self, names: &[&'static str]) {
+        for phase in PHASES {
+            let sets: Vec<PluginSet> = names
+                .iter()
+                .map(|&plugin| PluginSet { plugin, phase })
+                .collect();
+            for pair in sets.windows(2) {
+                self.tick
+                    .configure_sets(pair[0].in_set(phase).before(pair[1]));
+            }
+            if let Some(&last) = sets.last() {
+                self.tick.configure_sets(last.in_set(phase));
+                if phase == Phase::Metrics {
+                    self.tick.configure_sets(last.before(SampleSet));
+                }
+            }
         }
     }
 
@@ -234,7 +280,10 @@ impl Simulation {
         plugin: &dyn Plugin,
         ctx: &BuildContext,
     ) -> Result<(), BuildError> {
-        plugin.build(self, ctx)?;
+        self.building = Some(plugin.name());
+        let built = plugin.build(self, ctx);
+        self.building = None;
+        built?;
         self.plugins.push(plugin.name());
         Ok(())
     }
@@ -273,14 +322,20 @@ impl Simulation {
         &self.plugins
     }
 
-    /// Add systems to a phase of the tick. Systems within a phase run in the order added
-    /// unless they declare otherwise; add them `.chain()`ed when order matters.
+    /// Add systems to a phase of the tick, inside the building plugin's [`PluginSet`].
+    /// A plugin's systems within a phase run in the order added unless they declare
+    /// otherwise; add them `.chain()`ed when order matters.
     pub fn add_systems<M>(
         &mut self,
         phase: Phase,
         systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> &mut Self {
-        self.tick.add_systems(systems.in_set(phase));
+        match self.building {
+            Some(plugin) => self
+                .tick
+                .add_systems(systems.in_set(phase).in_set(PluginSet { plugin, phase })),
+            None => self.tick.add_systems(systems.in_set(phase)),
+        };
         self
     }
 

@@ -15,6 +15,19 @@ use serde::{Deserialize, Serialize};
 use crate::sim::Plugin;
 use crate::spec::{KeyPath, Problem};
 
+/// The order plugins run in inside each phase of a tick (and are built in): forcing
+/// first, then the hazards that read it, then the services and networks that react.
+/// The scenario's hazard order does not matter.
+pub const PLUGIN_ORDER: [&str; 7] = [
+    "wind",
+    "typhoon",
+    "design_storm",
+    "flood",
+    "fire",
+    "crowd",
+    "lifelines",
+];
+
 /// One hazard of a scenario.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -60,6 +73,23 @@ impl HazardSpec {
             Self::Flood(_) => flood::BYTES_PER_CELL,
             Self::Lifelines(_) => lifelines::BYTES_PER_CELL,
         }
+    }
+
+    /// This hazard's place in [`PLUGIN_ORDER`].
+    pub fn rank(&self) -> usize {
+        let name = match self {
+            Self::Wind(_) => "wind",
+            Self::Typhoon(_) => "typhoon",
+            Self::DesignStorm(_) => "design_storm",
+            Self::Crowd(_) => "crowd",
+            Self::Fire(_) => "fire",
+            Self::Flood(_) => "flood",
+            Self::Lifelines(_) => "lifelines",
+        };
+        PLUGIN_ORDER
+            .iter()
+            .position(|&n| n == name)
+            .expect("every hazard kind is in PLUGIN_ORDER")
     }
 
     /// The plugin that simulates this hazard.
