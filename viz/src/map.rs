@@ -54,36 +54,37 @@ const MARGIN_BOTTOM: u32 = 44;
 /// Longest side of the map area, px.
 const MAX_SIDE: usize = 1400;
 
-/// Render a map to a PNG file.
-pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
-    ensure_font();
-    let (nx, ny) = (view.nx, view.ny);
-    if nx == 0 || ny == 0 || view.data.len() != nx * ny {
-        return Err(VizError::draw(
-            path,
-            format!("{} values for a {nx} × {ny} grid", view.data.len()),
-        ));
+/// How values map to the colour ramp: a plain linear range, or terrain with sea level
+/// pinned to the end of the blues.
+#[derive(Clone, Copy)]
+struct Scale {
+    range: (f32, f32),
+    sea_split: bool,
+}
+
+impl Scale {
+    fn of(view: &MapView) -> Self {
+        let range = match view.style {
+            MapStyle::Continuous { range: Some(r), .. } => r,
+            _ => finite_range(view.data),
+        };
+        // Terrain keeps sea level at a fixed point of the ramp (the end of the blues), so
+        // land is never drawn as water whatever the range.
+        let sea_split = matches!(
+            view.style,
+            MapStyle::Continuous {
+                ramp: Ramp::Terrain,
+                ..
+            }
+        ) && range.0 < 0.0
+            && range.1 > 0.0;
+        Self { range, sea_split }
     }
-    // Cells per pixel when the grid is large, pixels per cell when it is small.
-    let down = nx.max(ny).div_ceil(MAX_SIDE).max(1);
-    let up = (700 / nx.max(ny)).max(1);
-    let (w, h) = ((nx / down).max(1) * up, (ny / down).max(1) * up);
-    let range = match view.style {
-        MapStyle::Continuous { range: Some(r), .. } => r,
-        _ => finite_range(view.data),
-    };
-    // Terrain keeps sea level at a fixed point of the ramp (the end of the blues), so
-    // land is never drawn as water whatever the range.
-    let sea_split = matches!(
-        view.style,
-        MapStyle::Continuous {
-            ramp: Ramp::Terrain,
-            ..
-        }
-    ) && range.0 < 0.0
-        && range.1 > 0.0;
-    let norm = move |v: f32| -> f32 {
-        if sea_split {
+
+    /// Position of a value on the ramp, 0..1.
+    fn norm(&self, v: f32) -> f32 {
+        let range = self.range;
+        if self.sea_split {
             if v < 0.0 {
                 0.19 * (v - range.0) / -range.0
             } else {
@@ -92,11 +93,43 @@ pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
         } else {
             (v - range.0) / (range.1 - range.0).max(f32::EPSILON)
         }
-    };
+    }
+}
+
+/// Size of the map image: cells per pixel (`down`) for large grids, pixels per cell
+/// (`up`) for small ones.
+#[derive(Clone, Copy)]
+struct Layout {
+    w: usize,
+    h: usize,
+    up: usize,
+    down: usize,
+}
+
+impl Layout {
+    fn of(nx: usize, ny: usize) -> Self {
+        let down = nx.max(ny).div_ceil(MAX_SIDE).max(1);
+        let up = (700 / nx.max(ny)).max(1);
+        Self {
+            w: (nx / down).max(1) * up,
+            h: (ny / down).max(1) * up,
+            up,
+            down,
+        }
+    }
+    fn px_per_cell(&self) -> f64 {
+        self.up as f64 / self.down as f64
+    }
+}
+
+/// The map's pixels (RGB, row-major).
+fn pixels(view: &MapView, scale: Scale, l: Layout) -> Vec<u8> {
+    let nx = view.nx;
+    let ny = view.ny;
     let color_of = |v: f32, k: usize| -> [u8; 3] {
         if v.is_finite() {
             match &view.style {
-                MapStyle::Continuous { ramp, .. } => ramp.at(norm(v)),
+                MapStyle::Continuous { ramp, .. } => ramp.at(scale.norm(v)),
                 MapStyle::Categorical { classes } => {
                     classes.get(v.max(0.0) as usize).map_or([0, 0, 0], |c| c.1)
                 }
@@ -105,10 +138,11 @@ pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
             view.background.map_or([215, 215, 215], |b| b[k])
         }
     };
-    let mut rgb = vec![0u8; w * h * 3];
-    for py in 0..h {
+    let (up, down) = (l.up, l.down);
+    let mut rgb = vec![0u8; l.w * l.h * 3];
+    for py in 0..l.h {
         let j = (py / up) * down;
-        for px in 0..w {
+        for px in 0..l.w {
             let i = (px / up) * down;
             // Downsampled maps show the block's largest value (peaks must stay visible),
             // or its first cell for classes.
@@ -127,9 +161,31 @@ pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
                 best = view.data[best_k];
             }
             let c = color_of(best, best_k);
-            rgb[(py * w + px) * 3..][..3].copy_from_slice(&c);
+            rgb[(py * l.w + px) * 3..][..3].copy_from_slice(&c);
         }
     }
+    rgb
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+fn font(size: u32) -> FontDesc<'static> {
+    ("sans-serif", size).into_font()
+}
+
+/// Render a map to a PNG file.
+pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
+    ensure_font();
+    let (nx, ny) = (view.nx, view.ny);
+    if nx == 0 || ny == 0 || view.data.len() != nx * ny {
+        return Err(VizError::draw(
+            path,
+            format!("{} values for a {nx} × {ny} grid", view.data.len()),
+        ));
+    }
+    let l = Layout::of(nx, ny);
+    let scale = Scale::of(view);
+    let rgb = pixels(view, scale, l);
     let kinds = {
         let mut labels: Vec<&str> = view.markers.iter().map(|m| m.label.as_str()).collect();
         labels.sort_unstable();
@@ -141,62 +197,73 @@ pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
         MapStyle::Categorical { classes } => 20 * classes.len() + 8,
     } + 20 * kinds;
     let (cw, ch) = (
-        w as u32 + MARGIN_LEFT + MARGIN_RIGHT,
-        (h.max(legend_h) as u32) + MARGIN_TOP + MARGIN_BOTTOM,
+        l.w as u32 + MARGIN_LEFT + MARGIN_RIGHT,
+        (l.h.max(legend_h) as u32) + MARGIN_TOP + MARGIN_BOTTOM,
     );
     let root = BitMapBackend::new(path, (cw, ch)).into_drawing_area();
     let e = |x: DrawingAreaErrorKind<_>| VizError::draw(path, x);
     root.fill(&WHITE).map_err(e)?;
     let image = BitMapElement::with_owned_buffer(
         (MARGIN_LEFT as i32, MARGIN_TOP as i32),
-        (w as u32, h as u32),
+        (l.w as u32, l.h as u32),
         rgb,
     )
     .ok_or_else(|| VizError::draw(path, "bitmap size"))?;
     root.draw(&image).map_err(e)?;
-    let font = |size: u32| ("sans-serif", size).into_font();
     root.draw_text(
         view.title,
         &font(20).color(&BLACK),
         (MARGIN_LEFT as i32, 12),
     )
     .map_err(e)?;
-    let px_per_cell = up as f64 / down as f64;
+    draw_markers(&root, view, l).map_err(e)?;
+    draw_legend(&root, view, scale, l).map_err(e)?;
+    draw_scale_bar(&root, view, l).map_err(e)?;
+    root.present().map_err(e)?;
+    Ok(())
+}
+
+type DrawResult<'a> =
+    Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>>;
+
+fn draw_markers<'a>(root: &Area<'a>, view: &MapView, l: Layout) -> DrawResult<'a> {
+    let px_per_cell = l.px_per_cell();
     for m in view.markers {
         let x = MARGIN_LEFT as i32 + (m.col * px_per_cell) as i32;
         let y = MARGIN_TOP as i32 + (m.row * px_per_cell) as i32;
         let c = RGBColor(m.color[0], m.color[1], m.color[2]);
-        root.draw(&Circle::new((x, y), 5, c.filled())).map_err(e)?;
-        root.draw(&Circle::new((x, y), 5, BLACK.stroke_width(1)))
-            .map_err(e)?;
+        root.draw(&Circle::new((x, y), 5, c.filled()))?;
+        root.draw(&Circle::new((x, y), 5, BLACK.stroke_width(1)))?;
     }
-    // Legend column.
-    let lx = (MARGIN_LEFT as usize + w + 16) as i32;
+    Ok(())
+}
+
+/// The legend column: the colour ramp or classes, then one entry per marker label.
+fn draw_legend<'a>(root: &Area<'a>, view: &MapView, scale: Scale, l: Layout) -> DrawResult<'a> {
+    let lx = (MARGIN_LEFT as usize + l.w + 16) as i32;
     let mut ly = MARGIN_TOP as i32;
     match &view.style {
         MapStyle::Continuous { ramp, .. } => {
-            root.draw_text(view.unit, &font(14).color(&BLACK), (lx, ly))
-                .map_err(e)?;
+            root.draw_text(view.unit, &font(14).color(&BLACK), (lx, ly))?;
             ly += 22;
-            let bar_h = (h as i32 - 60).clamp(60, 300);
+            let bar_h = (l.h as i32 - 60).clamp(60, 300);
             for k in 0..bar_h {
                 let c = ramp.at(1.0 - k as f32 / (bar_h - 1) as f32);
                 root.draw(&Rectangle::new(
                     [(lx, ly + k), (lx + 18, ly + k + 1)],
                     RGBColor(c[0], c[1], c[2]).filled(),
-                ))
-                .map_err(e)?;
+                ))?;
             }
-            let mid = if sea_split {
+            let range = scale.range;
+            let mid = if scale.sea_split {
                 0.0
             } else {
                 (range.0 + range.1) / 2.0
             };
             for v in [range.1, mid, range.0] {
-                let frac = 1.0 - f64::from(norm(v).clamp(0.0, 1.0));
+                let frac = 1.0 - f64::from(scale.norm(v).clamp(0.0, 1.0));
                 let y = ly + (frac * (bar_h - 1) as f64) as i32 - 6;
-                root.draw_text(&format_value(v), &font(13).color(&BLACK), (lx + 24, y))
-                    .map_err(e)?;
+                root.draw_text(&format_value(v), &font(13).color(&BLACK), (lx + 24, y))?;
             }
             ly += bar_h + 16;
         }
@@ -205,10 +272,8 @@ pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
                 root.draw(&Rectangle::new(
                     [(lx, ly), (lx + 14, ly + 14)],
                     RGBColor(c[0], c[1], c[2]).filled(),
-                ))
-                .map_err(e)?;
-                root.draw_text(label, &font(13).color(&BLACK), (lx + 20, ly))
-                    .map_err(e)?;
+                ))?;
+                root.draw_text(label, &font(13).color(&BLACK), (lx + 20, ly))?;
                 ly += 20;
             }
             ly += 8;
@@ -225,16 +290,17 @@ pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
             (lx + 7, ly + 7),
             5,
             RGBColor(c[0], c[1], c[2]).filled(),
-        ))
-        .map_err(e)?;
-        root.draw(&Circle::new((lx + 7, ly + 7), 5, BLACK.stroke_width(1)))
-            .map_err(e)?;
-        root.draw_text(label, &font(13).color(&BLACK), (lx + 20, ly))
-            .map_err(e)?;
+        ))?;
+        root.draw(&Circle::new((lx + 7, ly + 7), 5, BLACK.stroke_width(1)))?;
+        root.draw_text(label, &font(13).color(&BLACK), (lx + 20, ly))?;
         ly += 20;
     }
-    // Scale bar: a round length near a quarter of the map width.
-    let width_m = nx as f64 * view.cell_m;
+    Ok(())
+}
+
+/// Scale bar (a round length near a quarter of the map width) and north arrow.
+fn draw_scale_bar<'a>(root: &Area<'a>, view: &MapView, l: Layout) -> DrawResult<'a> {
+    let width_m = view.nx as f64 * view.cell_m;
     let target = width_m / 4.0;
     let mag = 10f64.powf(target.log10().floor());
     let len_m = [1.0, 2.0, 5.0, 10.0]
@@ -242,27 +308,23 @@ pub fn render_map(view: &MapView, path: &Path) -> Result<(), VizError> {
         .map(|f| f * mag)
         .rfind(|l| *l <= target)
         .unwrap_or(mag);
-    let len_px = (len_m / view.cell_m * px_per_cell) as i32;
-    let (sx, sy) = (MARGIN_LEFT as i32, (MARGIN_TOP as usize + h + 14) as i32);
+    let len_px = (len_m / view.cell_m * l.px_per_cell()) as i32;
+    let (sx, sy) = (MARGIN_LEFT as i32, (MARGIN_TOP as usize + l.h + 14) as i32);
     root.draw(&Rectangle::new(
         [(sx, sy), (sx + len_px, sy + 6)],
         BLACK.filled(),
-    ))
-    .map_err(e)?;
+    ))?;
     let label = if len_m >= 1000.0 {
         format!("{} km", len_m / 1000.0)
     } else {
         format!("{len_m} m")
     };
-    root.draw_text(&label, &font(13).color(&BLACK), (sx + len_px + 8, sy - 4))
-        .map_err(e)?;
+    root.draw_text(&label, &font(13).color(&BLACK), (sx + len_px + 8, sy - 4))?;
     root.draw_text(
         "N ↑",
         &font(14).color(&BLACK),
-        ((MARGIN_LEFT as usize + w) as i32 - 30, sy - 4),
-    )
-    .map_err(e)?;
-    root.present().map_err(e)?;
+        ((MARGIN_LEFT as usize + l.w) as i32 - 30, sy - 4),
+    )?;
     Ok(())
 }
 
