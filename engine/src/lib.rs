@@ -15,6 +15,7 @@ pub mod hazards;
 pub mod indicators;
 pub mod memory;
 pub mod metrics;
+pub mod profile;
 pub mod rng;
 pub mod run;
 pub mod scenario;

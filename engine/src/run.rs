@@ -36,6 +36,9 @@ pub struct RunOutput {
     pub timeseries_csv: String,
     pub events: Vec<Event>,
     pub maps: Vec<Raster>,
+    /// Wall time by plugin (`core`: sampling and overhead; `finish`: the finish
+    /// schedule), s. For `timing.json` only: it varies from run to run.
+    pub profile: BTreeMap<String, f64>,
 }
 
 /// `summary.json`.
@@ -298,10 +301,24 @@ fn finish(loaded: &LoadedScenario, mut sim: Simulation, seed: u64) -> RunOutput 
         metric_definitions: metrics.defs().to_vec(),
         events_by_kind,
     };
+    let profile = sim
+        .world
+        .get_resource::<crate::profile::Profile>()
+        .map(|p| {
+            p.seconds()
+                .iter()
+                .filter(|(what, _)| {
+                    ["core", "finish"].contains(what) || sim.plugins().contains(what)
+                })
+                .map(|(what, s)| (what.to_string(), *s))
+                .collect()
+        })
+        .unwrap_or_default();
     RunOutput {
         summary,
         timeseries_csv: metrics.to_csv(),
         events,
         maps: if s.outputs.maps { maps } else { Vec::new() },
+        profile,
     }
 }

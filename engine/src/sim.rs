@@ -10,6 +10,7 @@ use crate::city::{Building, City};
 use crate::events::EventLog;
 use crate::grid::Raster;
 use crate::metrics::Metrics;
+use crate::profile::Profile;
 use crate::rng::RngStreams;
 use crate::spec::KeyPath;
 
@@ -255,8 +256,33 @@ impl Simulation {
     }
 
     /// Order the named plugins' systems inside every phase: earlier names run first.
+    /// A stopwatch lap after each plugin's set attributes the time to it ([`Profile`]).
     pub fn order_plugins(&mut self, names: &[&'static str]) {
+        self.world.insert_resource(Profile::default());
         for phase in PHASES {
+            if let Some(&first) = names.first() {
+                self.tick.add_systems(
+                    (|mut p: ResMut<Profile>| p.lap("core"))
+                        .in_set(phase)
+                        .before(PluginSet {
+                            plugin: first,
+                            phase,
+                        }),
+                );
+            }
+            for (k, &plugin) in names.iter().enumerate() {
+                let lap = (move |mut p: ResMut<Profile>| p.lap(plugin))
+                    .in_set(phase)
+                    .after(PluginSet { plugin, phase });
+                match names.get(k + 1) {
+                    Some(&next) => self.tick.add_systems(lap.before(PluginSet {
+                        plugin: next,
+                        phase,
+                    })),
+                    None if phase == Phase::Metrics => self.tick.add_systems(lap.before(SampleSet)),
+                    None => self.tick.add_systems(lap),
+                };
+            }
             let sets: Vec<PluginSet> = names
                 .iter()
                 .map(|&plugin| PluginSet { plugin, phase })
@@ -367,10 +393,18 @@ impl Simulation {
     pub fn run_to_end(&mut self, mut progress: impl FnMut(f64)) -> Result<(), String> {
         while !self.clock().finished() {
             self.step()?;
+            if let Some(mut p) = self.world.get_resource_mut::<Profile>() {
+                p.lap("core");
+                p.pause();
+            }
             let c = self.clock();
             progress(c.tick as f64 / c.ticks as f64);
         }
+        let finish_start = std::time::Instant::now();
         self.finish.run(&mut self.world);
+        if let Some(mut p) = self.world.get_resource_mut::<Profile>() {
+            p.add("finish", finish_start.elapsed().as_secs_f64());
+        }
         match self.world.resource_mut::<RunHealth>().failure.take() {
             Some(failure) => Err(failure),
             None => Ok(()),
