@@ -27,6 +27,7 @@ pub mod suites;
 pub(crate) mod testing;
 pub mod time;
 pub mod validation;
+pub mod weather;
 
 /// The engine's version, written into every run summary.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,8 +1,7 @@
 //! Parametric tropical-cyclone rain: R-CLIPER (Tuleya et al. 2007) or IPET (2006)
-//! axisymmetric rain-rate profiles moving with the storm, and the China Meteorological
-//! Administration's rainstorm warning levels applied to trailing accumulations.
-
-use std::collections::VecDeque;
+//! axisymmetric rain-rate profiles moving with the storm. The China Meteorological
+//! Administration's rainstorm warning levels applied to trailing accumulations are
+//! shared with the design storm: [`crate::weather::RainWarnings`].
 
 use rayon::prelude::*;
 use schemars::JsonSchema;
@@ -80,60 +79,6 @@ pub fn evaluate_grid(
     });
 }
 
-/// CMA rainstorm warning signal levels (中国气象局令第16号, 2007, 《气象灾害预警信号发布与
-/// 传播办法》): blue ≥ 50 mm in 12 h, yellow ≥ 50 mm in 6 h, orange ≥ 50 mm in 3 h,
-/// red ≥ 100 mm in 3 h. Names, window (h) and depth (mm), lowest first.
-pub const CMA_RAINSTORM: [(&str, f64, f64); 4] = [
-    ("blue", 12.0, 50.0),
-    ("yellow", 6.0, 50.0),
-    ("orange", 3.0, 50.0),
-    ("red", 3.0, 100.0),
-];
-
-/// Trailing rain accumulations at one point and the CMA level they reach. The signals
-/// are forecasts; here they are applied to the simulated accumulation, i.e. the level
-/// a perfect forecast would have issued by the end of the window.
-#[derive(Debug, Clone, Default)]
-pub struct RainWarnings {
-    /// (end time s, depth mm) per tick within the longest window.
-    history: VecDeque<(f64, f64)>,
-    /// Highest level reached so far (index into [`CMA_RAINSTORM`] + 1; 0 = none).
-    pub level: usize,
-}
-
-impl RainWarnings {
-    /// Add a tick's depth ending at `t_end`; returns the levels newly reached, with the
-    /// accumulation (mm) that reached each.
-    pub fn update(&mut self, t_end: f64, depth_mm: f64) -> Vec<(usize, f64)> {
-        self.history.push_back((t_end, depth_mm));
-        while let Some(&(t, _)) = self.history.front() {
-            if t <= t_end - 12.0 * 3600.0 {
-                self.history.pop_front();
-            } else {
-                break;
-            }
-        }
-        let sum = |hours: f64| -> f64 {
-            self.history
-                .iter()
-                .filter(|(t, _)| *t > t_end - hours * 3600.0)
-                .map(|x| x.1)
-                .sum()
-        };
-        let mut out = Vec::new();
-        for (k, &(_, hours, mm)) in CMA_RAINSTORM.iter().enumerate() {
-            let acc = sum(hours);
-            if k + 1 > self.level && acc >= mm {
-                out.push((k, acc));
-            }
-        }
-        if let Some(&(k, _)) = out.last() {
-            self.level = k + 1;
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,24 +102,5 @@ mod tests {
         assert!((r0 - 7.14).abs() < 1e-9);
         let r = rain_rate_mm_h(RainModel::Ipet, 60_000.0, 40.0, 50.0, 30_000.0);
         assert!((r - 7.14 * (-0.3f64).exp()).abs() < 1e-9);
-    }
-
-    #[test]
-    fn cma_levels_rise_in_order() {
-        let mut w = RainWarnings::default();
-        // 24 mm/h in 10-min ticks: 52 mm after 13 ticks → orange (and the lower ones).
-        let mut reached = Vec::new();
-        for k in 1..=18 {
-            for (lvl, _) in w.update(k as f64 * 600.0, 4.0) {
-                reached.push((k, lvl));
-            }
-        }
-        assert_eq!(reached, vec![(13, 0), (13, 1), (13, 2)]);
-        // 48 mm/h more → red within 3 h.
-        let mut red = false;
-        for k in 19..=30 {
-            red |= w.update(k as f64 * 600.0, 8.0).iter().any(|x| x.0 == 3);
-        }
-        assert!(red && w.level == 4);
     }
 }

@@ -5,14 +5,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::spec::{FUTIAN_LAT, FUTIAN_LON};
 use super::track::{self, LocalProjection, StormState, Track};
 use super::wind::{Profile, WindModel, WindParams, wind_vector};
-use super::{FUTIAN_LAT, FUTIAN_LON, repo_root};
 use crate::coupling::RainRate;
-use crate::hazards::design_storm::Idf;
 use crate::run;
 use crate::scenario::{LoadedScenario, parse};
 use crate::validation::{Case, CaseResult, Check, Figure, Series, Suite};
+use crate::weather::Idf;
 
 pub fn suite() -> Suite {
     Suite {
@@ -173,6 +173,57 @@ track = { source = "csv", file = "../data/tracks/mangkhut_2018.csv" }
 /// ≈ 100 km; the wind over the city is within the published bands.
 pub fn mangkhut() -> CaseResult {
     let case = "mangkhut-2018";
+    let mut checks = mangkhut_track_checks(case);
+    let loaded = parse_text(MANGKHUT, "mangkhut-validation.toml");
+    let city = Arc::new(run::prepare_city(&loaded).expect("the city builds"));
+    let out = run::run(&loaded, &city, 1, |_| {}).expect("the run finishes");
+    let kpi = |k: &str| out.summary.kpis[k].value;
+    checks.push(Check::new(
+        case,
+        "closest approach to Futian",
+        kpi("typhoon.min_distance_km"),
+        90.0,
+        150.0,
+        "km",
+    ));
+    checks.push(Check::new(
+        case,
+        "peak 10-min wind over the city",
+        kpi("typhoon.peak_wind_m_s"),
+        20.0,
+        45.0,
+        "m/s",
+    ));
+    checks.push(Check::new(
+        case,
+        "peak 3-s gust over the city",
+        kpi("typhoon.peak_gust_m_s"),
+        28.0,
+        62.8,
+        "m/s",
+    ));
+    let figures = mangkhut_figures(&out.timeseries_csv);
+    CaseResult {
+        checks,
+        figures,
+        notes: "Track: IBTrACS v04r00 (JTWC winds and RMW) with JTWC best-track pressures \
+                (data/tracks/mangkhut_2018.csv). HKO: Mangkhut passed about 100 km \
+                south-south-west of the Observatory (HKO report on Mangkhut); the band is \
+                ±15 %. Futian lies ≈ 25 km north-west of HKO. Wind bands: China National \
+                Disaster Reduction Center (17 Sep 2018): gusts of force 14–17 at stations in \
+                Shenzhen and its neighbours, the highest 62.8 m/s (Huizhou), force ≥ 10 for \
+                18–20 h in Shenzhen. The grid is a 6 × 4 km urban district, not the exposed \
+                coastal and island stations that recorded the maxima, so the lower bounds are \
+                set at force 9 (10-min, 20.8 m/s → 20) and force 11 (gust, 28.5 m/s → 28); \
+                the upper bounds are the lower gust bound of the stations (force 14, 41.5 m/s \
+                → 45 for the mean) and the highest gust recorded (62.8 m/s)."
+            .into(),
+    }
+}
+
+/// The best track itself: the interpolation reproduces the JTWC pressures at their times,
+/// and the track passes the Hong Kong Observatory at HKO's distance.
+fn mangkhut_track_checks(case: &str) -> Vec<Check> {
     let mut checks = Vec::new();
     let path = repo_root().join("data/tracks/mangkhut_2018.csv");
     let bt = track::read_best_track(&path, 1.0, 12.0).expect("the Mangkhut track reads");
@@ -219,43 +270,18 @@ pub fn mangkhut() -> CaseResult {
         115.0,
         "km",
     ));
+    checks
+}
 
-    let loaded = parse_text(MANGKHUT, "mangkhut-validation.toml");
-    let city = Arc::new(run::prepare_city(&loaded).expect("the city builds"));
-    let out = run::run(&loaded, &city, 1, |_| {}).expect("the run finishes");
-    let kpi = |k: &str| out.summary.kpis[k].value;
-    checks.push(Check::new(
-        case,
-        "closest approach to Futian",
-        kpi("typhoon.min_distance_km"),
-        90.0,
-        150.0,
-        "km",
-    ));
-    checks.push(Check::new(
-        case,
-        "peak 10-min wind over the city",
-        kpi("typhoon.peak_wind_m_s"),
-        20.0,
-        45.0,
-        "m/s",
-    ));
-    checks.push(Check::new(
-        case,
-        "peak 3-s gust over the city",
-        kpi("typhoon.peak_gust_m_s"),
-        28.0,
-        62.8,
-        "m/s",
-    ));
-    // Series for the figure.
-    let (header, rows) = crate::metrics::parse_csv(&out.timeseries_csv);
+/// The run's wind and pressures at Futian, for the figures.
+fn mangkhut_figures(timeseries_csv: &str) -> Vec<Figure> {
+    let (header, rows) = crate::metrics::parse_csv(timeseries_csv);
     let col = |n: &str| header.iter().position(|h| h == n);
     let pick = |n: &str| -> Vec<f64> {
         col(n).map_or_else(Vec::new, |c| rows.iter().map(|r| r[c]).collect())
     };
     let hours: Vec<f64> = pick("t_s").iter().map(|t| t / 3600.0).collect();
-    let figures = vec![
+    vec![
         Figure {
             name: "mangkhut-wind".into(),
             title: "Mangkhut 2018 at Futian: wind (h since 15 Sep 12 UTC)".into(),
@@ -297,23 +323,7 @@ pub fn mangkhut() -> CaseResult {
                 },
             ],
         },
-    ];
-    CaseResult {
-        checks,
-        figures,
-        notes: "Track: IBTrACS v04r00 (JTWC winds and RMW) with JTWC best-track pressures \
-                (data/tracks/mangkhut_2018.csv). HKO: Mangkhut passed about 100 km \
-                south-south-west of the Observatory (HKO report on Mangkhut); the band is \
-                ±15 %. Futian lies ≈ 25 km north-west of HKO. Wind bands: China National \
-                Disaster Reduction Center (17 Sep 2018): gusts of force 14–17 at stations in \
-                Shenzhen and its neighbours, the highest 62.8 m/s (Huizhou), force ≥ 10 for \
-                18–20 h in Shenzhen. The grid is a 6 × 4 km urban district, not the exposed \
-                coastal and island stations that recorded the maxima, so the lower bounds are \
-                set at force 9 (10-min, 20.8 m/s → 20) and force 11 (gust, 28.5 m/s → 28); \
-                the upper bounds are the lower gust bound of the stations (force 14, 41.5 m/s \
-                → 45 for the mean) and the highest gust recorded (62.8 m/s)."
-            .into(),
-    }
+    ]
 }
 
 const CHICAGO: &str = r#"
@@ -455,6 +465,11 @@ pub fn inverse_barometer() -> CaseResult {
                 (the classical inverse-barometer effect, ≈ 1 cm/hPa)."
             .into(),
     }
+}
+
+/// Resolve helper for tests and validation: the repository's root.
+pub fn repo_root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 /// The repository's `data/tracks` folder (for tests).

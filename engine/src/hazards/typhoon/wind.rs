@@ -7,8 +7,8 @@ use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::spec::{DEF_ENV_PRESSURE_HPA, WindOptions};
 use super::track::{KNOT_M_S, StormState};
-use super::{DEF_ENV_PRESSURE_HPA, WindOptions};
 
 /// Earth's angular velocity, s⁻¹.
 pub const OMEGA: f64 = 7.292e-5;
