@@ -21,6 +21,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Let scenarios read files under DIR too (repeatable). By default a scenario reads
+    /// only files in its own folder tree.
+    #[arg(long, global = true, value_name = "DIR")]
+    allow_path: Vec<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -83,6 +87,10 @@ fn main() -> ExitCode {
     }
     if let Err(e) = rayon::ThreadPoolBuilder::new().build_global() {
         eprintln!("error: cannot start the worker threads (RAYON_NUM_THREADS={env_threads}): {e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = crucible_engine::files::allow_dirs(&cli.allow_path) {
+        eprintln!("error: {e}");
         return ExitCode::from(2);
     }
     let outcome = match cli.command {

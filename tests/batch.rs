@@ -270,3 +270,44 @@ fn report_loads_in_headless_chromium() {
     assert_eq!(attr("data-broken"), Some(0), "broken images");
     assert_eq!(attr("data-errors"), Some(0), "script errors");
 }
+
+/// A batch is identified by its content, not by how its path was typed: shards made
+/// from different working directories merge, and --resume accepts any spelling of the
+/// path (both said "the shards were made from another version" before).
+#[test]
+fn batch_identity_does_not_depend_on_the_typed_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n);
+    batch(
+        "tests/data/small-batch.toml",
+        &d("s0"),
+        &["--runs", "1", "--shard", "0/2"],
+    );
+    let o = Command::cargo_bin("crucible")
+        .unwrap()
+        .current_dir(root().join("tests/data"))
+        .args(["batch", "small-batch.toml", "--runs", "1", "--shard", "1/2", "--out"])
+        .arg(d("s1"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let absolute = root().join("tests/data/small-batch.toml");
+    let o = crucible()
+        .args(["batch"])
+        .arg(&absolute)
+        .args(["--runs", "1", "--shard", "0/2", "--resume", "--out"])
+        .arg(d("s0"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = crucible()
+        .arg("merge")
+        .arg(d("s0"))
+        .arg(d("s1"))
+        .args(["--batch", "./tests/data/small-batch.toml", "--out"])
+        .arg(d("merged"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(d("merged/runs.csv").exists());
+}

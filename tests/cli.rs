@@ -322,6 +322,137 @@ fn bad_batch_files_are_refused_before_any_run() {
     }
 }
 
+/// Faults of a batch file are named at their key and line, with a suggestion for a
+/// misspelt name; a scenario given as a batch is called what it is.
+#[test]
+fn batch_faults_name_the_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/data/small.toml"),
+        dir.path().join("small.toml"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("a-folder")).unwrap();
+    let head = |scenario: &str| {
+        format!("format = 1\n[batch]\nname = \"b\"\nscenario = \"{scenario}\"\nseed = 1\n")
+    };
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        // loss_kpi was not checked: risk.csv came out empty.
+        (
+            head("small.toml") + "runs = 2\nevents_per_year = 1.0\nloss_kpi = \"population.presnt\"\n",
+            vec![
+                "b.toml:8:",
+                "`batch.loss_kpi`",
+                "did you mean `population.present`?",
+            ],
+        ),
+        // A type error inside a [[batch.vary]] entry named only `batch.vary[0]`.
+        (
+            head("small.toml")
+                + "runs = 2\n[[batch.vary]]\npath = \"hazards[0].speed_m_s\"\ndist = \"uniform\"\nmin = \"low\"\nmax = 1.0\n",
+            vec!["b.toml:10:", "`batch.vary[0].min`", "invalid type"],
+        ),
+        // A misspelt sweep path gets a suggestion.
+        (
+            head("small.toml")
+                + "runs = 2\n[[batch.sweep]]\npath = \"hazards[0].sped_m_s\"\nvalues = [1.0]\n",
+            vec!["b.toml:8:", "`batch.sweep[0].path`", "did you mean `speed_m_s`?"],
+        ),
+        // A missing base scenario or a folder: the key and its line, not only the path.
+        (
+            head("no-such.toml") + "runs = 2\n",
+            vec!["b.toml:4:", "`batch.scenario`", "no-such.toml"],
+        ),
+        (
+            head("a-folder") + "runs = 2\n",
+            vec!["b.toml:4:", "`batch.scenario`", "is not a file"],
+        ),
+    ];
+    let out = dir.path().join("out");
+    for (text, wants) in cases {
+        let f = dir.path().join("b.toml");
+        std::fs::write(&f, text).unwrap();
+        refused(crucible().arg("check").arg(&f), 2, &wants);
+        refused(
+            crucible().arg("batch").arg(&f).arg("--out").arg(&out),
+            2,
+            &wants,
+        );
+        assert!(!out.exists(), "a refused batch wrote {}", out.display());
+    }
+    // A scenario is not a batch (this said ``missing field `batch` `` or `time`).
+    refused(
+        crucible()
+            .args(["batch", "tests/data/small.toml", "--out"])
+            .arg(&out),
+        2,
+        &["small.toml", "not a batch file", "crucible run"],
+    );
+}
+
+/// Files a scenario names are read only inside its folder tree (or folders allowed with
+/// `--allow-path`), only if regular, never without bound, and never echoed.
+#[test]
+fn scenarios_read_only_their_own_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario_dir = dir.path().join("scenario");
+    std::fs::create_dir(&scenario_dir).unwrap();
+    let secret = dir.path().join("secret.asc");
+    std::fs::write(&secret, "root:SECRET-HASH:0:0:root\n").unwrap();
+    let write = |name: &str, elevation: &str| {
+        let f = scenario_dir.join(name);
+        std::fs::write(
+            &f,
+            format!(
+                "format = 1\nname = \"x\"\n[time]\nduration_s = 60.0\ntick_s = 60.0\n[city]\nsource = \"raster\"\nelevation = \"{elevation}\"\n"
+            ),
+        )
+        .unwrap();
+        f
+    };
+    let outside = write("outside.toml", "../secret.asc");
+    refused(
+        crucible().arg("check").arg(&outside),
+        2,
+        &["outside.toml:9:", "`city.elevation`", "outside the scenario's folder", "--allow-path"],
+    );
+    let o = crucible().arg("check").arg(&outside).output().unwrap();
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("SECRET"));
+    // Allowed, the file is read, and what is shown of it is a short escaped excerpt.
+    let o = crucible()
+        .arg("check")
+        .arg(&outside)
+        .arg("--allow-path")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("has no value") && err.contains("\"root:SECRET"), "{err}");
+    // A device is never read, even where allowed (it grew memory until the allocator
+    // aborted before), nor a pipe (it blocked for ever).
+    let device = write("device.toml", "/dev/zero");
+    refused(
+        crucible()
+            .arg("check")
+            .arg(&device)
+            .args(["--allow-path", "/dev"]),
+        2,
+        &["`city.elevation`", "not a regular file"],
+    );
+    #[cfg(unix)]
+    {
+        let fifo = scenario_dir.join("pipe.asc");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let piped = write("pipe.toml", "pipe.asc");
+            let mut c = crucible();
+            c.arg("check").arg(&piped).timeout(Duration::from_secs(60));
+            refused(&mut c, 2, &["`city.elevation`", "not a regular file"]);
+        }
+    }
+}
+
 /// A shard folder with a corrupt part is refused, naming the file, and the merged folder
 /// is not written at all.
 #[test]

@@ -9,6 +9,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::files::{InputError, InputPolicy, excerpt, read_input};
+
 /// Size, resolution and position of the city grid.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GridSpec {
@@ -140,6 +142,8 @@ pub enum AscError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Input(InputError),
     #[error("{path}, line {line}: {message}")]
     Format {
         path: String,
@@ -173,26 +177,42 @@ pub struct AscHeader {
     pub nodata: f64,
 }
 
-/// Read an ESRI ASCII grid. Errors name the file and line.
-pub fn read_asc(path: &Path) -> Result<AscGrid, AscError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AscError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+/// Bytes of an .asc header read at most: a header is six short lines.
+const MAX_HEADER_BYTES: u64 = 64 << 10;
+/// Bytes per value an .asc file may use (a long number, its separator, line ends): with
+/// the header's cell count this bounds how much of a file is read.
+const MAX_BYTES_PER_VALUE: u64 = 64;
+
+/// Read an ESRI ASCII grid that the scenario's input policy allows. Never reads more
+/// than the header implies (see [`crate::files`]). Errors name the file and line.
+pub fn read_asc(path: &Path, inputs: &InputPolicy) -> Result<AscGrid, AscError> {
+    let header = read_asc_header(path, inputs)?;
+    let bound = (header.grid.nx as u64)
+        .saturating_mul(header.grid.ny as u64)
+        .saturating_mul(MAX_BYTES_PER_VALUE)
+        .saturating_add(MAX_HEADER_BYTES);
+    let text = read_input(path, inputs, bound).map_err(AscError::Input)?;
     parse_asc(&text, &path.display().to_string())
 }
 
 /// Read only the header of an .asc file (for estimates before reading the values).
-pub fn read_asc_header(path: &Path) -> Result<AscHeader, AscError> {
-    use std::io::{BufRead, BufReader};
+pub fn read_asc_header(path: &Path, inputs: &InputPolicy) -> Result<AscHeader, AscError> {
+    use std::io::{BufRead, BufReader, Read};
     let name = path.display().to_string();
+    let canon = inputs.check(path).map_err(AscError::Input)?;
     let io = |source| AscError::Io {
         path: name.clone(),
         source,
     };
+    let file = std::fs::File::open(canon).map_err(io)?;
     let mut lines = Vec::new();
-    for line in BufReader::new(std::fs::File::open(path).map_err(io)?).lines() {
-        let line = line.map_err(io)?;
+    for line in BufReader::new(file.take(MAX_HEADER_BYTES)).lines() {
+        let line = match line {
+            Ok(l) => l,
+            // Not text: the header parser reports the missing keys.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => break,
+            Err(e) => return Err(io(e)),
+        };
         let data = line
             .split_whitespace()
             .next()
@@ -227,12 +247,23 @@ fn parse_header<'a>(
         if key.parse::<f64>().is_ok() || key.starts_with('-') {
             break;
         }
-        let value = parts
-            .next()
-            .ok_or_else(|| err(n + 1, format!("header key `{key}` has no value")))?;
-        let v: f64 = value
-            .parse()
-            .map_err(|_| err(n + 1, format!("header `{key}`: `{value}` is not a number")))?;
+        // The file may be no grid at all: quote little of it, escaped.
+        let value = parts.next().ok_or_else(|| {
+            err(
+                n + 1,
+                format!("header key {} has no value", excerpt(key, 40)),
+            )
+        })?;
+        let v: f64 = value.parse().map_err(|_| {
+            err(
+                n + 1,
+                format!(
+                    "header {}: {} is not a number",
+                    excerpt(key, 40),
+                    excerpt(value, 40)
+                ),
+            )
+        })?;
         header.insert(key.to_ascii_lowercase(), (v, n + 1));
         used = n + 1;
     }
@@ -293,7 +324,7 @@ pub fn parse_asc(text: &str, name: &str) -> Result<AscGrid, AscError> {
         for tok in line.split_whitespace() {
             let v: f64 = tok
                 .parse()
-                .map_err(|_| err(n + 1, format!("`{tok}` is not a number")))?;
+                .map_err(|_| err(n + 1, format!("{} is not a number", excerpt(tok, 40))))?;
             if data.len() == grid.len() {
                 return Err(err(n + 1, format!("more than {} values", grid.len())));
             }

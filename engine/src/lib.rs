@@ -10,6 +10,7 @@ pub mod city;
 pub mod coupling;
 pub mod drill;
 pub mod events;
+pub mod files;
 pub mod grid;
 pub mod hazards;
 pub mod indicators;

@@ -24,7 +24,7 @@ pub fn estimate(loaded: &LoadedScenario) -> Result<Estimate, ScenarioError> {
         }
         CitySource::Raster(r) => {
             let path = loaded.resolve(&r.elevation);
-            asc_header_cells(&path)
+            asc_header_cells(&path, &loaded.inputs)
                 .map_err(|m| loaded.error_at(&KeyPath::root().key("city").key("elevation"), m))?
         }
     };
@@ -50,8 +50,11 @@ pub fn estimate(loaded: &LoadedScenario) -> Result<Estimate, ScenarioError> {
 }
 
 /// Cell count from an .asc header, without reading the values.
-fn asc_header_cells(path: &std::path::Path) -> Result<f64, String> {
-    let h = read_asc_header(path).map_err(|e| e.to_string())?;
+fn asc_header_cells(
+    path: &std::path::Path,
+    inputs: &crate::files::InputPolicy,
+) -> Result<f64, String> {
+    let h = read_asc_header(path, inputs).map_err(|e| e.to_string())?;
     Ok(h.grid.nx as f64 * h.grid.ny as f64)
 }
 

@@ -67,7 +67,11 @@ pub fn prepare_city(loaded: &LoadedScenario) -> Result<City, ScenarioError> {
         CitySource::Generate(g) => generate(g),
         CitySource::Raster(r) => {
             let landuse = r.landuse.as_ref().map(|p| loaded.resolve(p));
-            let mut c = city_from_asc(&loaded.resolve(&r.elevation), landuse.as_deref())
+            let mut c = city_from_asc(
+                &loaded.resolve(&r.elevation),
+                landuse.as_deref(),
+                &loaded.inputs,
+            )
                 .map_err(|e| loaded.error_at(&root.key("city"), e.to_string()))?;
             c.grid.epsg = r.epsg;
             c
@@ -75,7 +79,7 @@ pub fn prepare_city(loaded: &LoadedScenario) -> Result<City, ScenarioError> {
     };
     let mut extra: Vec<(KeyPath, AssetSpec)> = Vec::new();
     if let Some(csv) = &s.assets_csv {
-        let list = read_assets_csv(&loaded.resolve(csv))
+        let list = read_assets_csv(&loaded.resolve(csv), &loaded.inputs)
             .map_err(|e| loaded.error_at(&root.key("assets_csv"), e.to_string()))?;
         extra.extend(list.into_iter().map(|a| (root.key("assets_csv"), a)));
     }
@@ -188,11 +192,7 @@ pub fn build(loaded: &LoadedScenario, city: &City, seed: u64) -> Result<Simulati
             names.extend(metrics.kpis().keys().map(String::as_str));
             return Err(loaded.error_at(
                 &KeyPath::root().key("standards").index(k).key("metric"),
-                format!(
-                    "no metric `{}` in this scenario; known: {}",
-                    st.metric,
-                    names.join(", ")
-                ),
+                crate::spec::unknown_name("metric", &st.metric, &names),
             ));
         }
     }

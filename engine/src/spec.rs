@@ -75,9 +75,15 @@ impl KeyPath {
         for (n, seg) in parents.iter().enumerate() {
             let here = KeyPath(self.0[..=n].to_vec());
             cur = match (seg, cur) {
-                (Seg::Key(k), toml::Value::Table(t)) => t
-                    .get_mut(k)
-                    .ok_or(format!("`{here}` is not in the scenario"))?,
+                (Seg::Key(k), toml::Value::Table(t)) => {
+                    let hint = did_you_mean(k, t.keys().map(String::as_str))
+                        .map(|near| format!("; did you mean `{near}`?"))
+                        .unwrap_or_default();
+                    match t.get_mut(k) {
+                        Some(v) => v,
+                        None => return Err(format!("`{here}` is not in the scenario{hint}")),
+                    }
+                }
                 (Seg::Index(i), toml::Value::Array(a)) => {
                     let len = a.len();
                     a.get_mut(*i)
@@ -166,4 +172,28 @@ pub fn positive(path: KeyPath, v: f64, what: &str) -> Result<(), Problem> {
     } else {
         Err((path, format!("{what} must be a positive number, got {v}")))
     }
+}
+
+/// The known name closest to a misspelt `name`, if one is close enough to be what was
+/// meant (Jaro–Winkler similarity ≥ 0.8, the usual cut-off for typos).
+pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+/// "no {what} `{name}` …; did you mean `…`? known: …" for a name that is not among
+/// `known` (listed in full: the user needs the exact spelling).
+pub fn unknown_name(what: &str, name: &str, known: &[&str]) -> String {
+    let hint = did_you_mean(name, known.iter().copied())
+        .map(|k| format!("; did you mean `{k}`?"))
+        .unwrap_or_default();
+    let sep = if hint.is_empty() { ";" } else { "" };
+    format!(
+        "no {what} `{name}` in this scenario{hint}{sep} known: {}",
+        known.join(", ")
+    )
 }

@@ -57,32 +57,17 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
 }
 
 /// Everything that identifies a batch's runs; a resumed or merged folder must match it.
+/// Content only (the fingerprint), never the path the batch file was typed as.
 pub fn manifest(b: &LoadedBatch, replicates: u64) -> serde_json::Value {
     json!({
         "batch": b.spec.name,
-        "batch_file": b.file,
         "scenario": b.base.scenario.name,
         "replicates": replicates,
         "combinations": b.combos(),
         "seed": b.spec.seed,
-        "fingerprint": fingerprint(b),
+        "fingerprint": b.fingerprint(),
         "crucible_version": crucible_engine::VERSION,
     })
-}
-
-/// FNV-1a of the batch spec and the base scenario's text: changes when either changes.
-fn fingerprint(b: &LoadedBatch) -> String {
-    let text = format!(
-        "{}\n{}",
-        serde_json::to_string(&b.spec).unwrap_or_default(),
-        b.base.text()
-    );
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        h ^= u64::from(byte);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
 }
 
 pub fn run(args: Args) -> Outcome {

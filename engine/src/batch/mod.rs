@@ -381,6 +381,25 @@ pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
         col: None,
         message: format!("cannot read the file: {e}"),
     })?;
+    // A scenario given where a batch is expected: say so, rather than that `batch` is
+    // missing from what would then look like a malformed batch.
+    if let Ok(doc) = toml::de::DeTable::parse(&text)
+        && !doc.get_ref().contains_key("batch")
+    {
+        return Err(ScenarioError {
+            file: file.clone(),
+            key: String::new(),
+            line: None,
+            col: None,
+            message: if doc.get_ref().contains_key("time") {
+                "not a batch file: it has no `[batch]` table (it looks like a scenario: \
+                 run it with `crucible run`, or name it in a batch file's `batch.scenario`)"
+                    .into()
+            } else {
+                "not a batch file: it has no `[batch]` table".into()
+            },
+        });
+    }
     let bf: BatchFile = parse_document(&text, &file)?;
     let root = KeyPath::root();
     let b = root.key("batch");
@@ -460,6 +479,28 @@ pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
     } else {
         dir.join(&bf.batch.scenario)
     };
+    // The base scenario must be a file; anything else is a fault of `batch.scenario`.
+    match std::fs::metadata(&base_path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(at(
+                &b.key("scenario"),
+                format!(
+                    "{} is not a file: name the scenario file (relative to the batch file)",
+                    base_path.display()
+                ),
+            ));
+        }
+        Err(e) => {
+            return Err(at(
+                &b.key("scenario"),
+                format!(
+                    "cannot read {} ({e}): name the scenario file (relative to the batch file)",
+                    base_path.display()
+                ),
+            ));
+        }
+    }
     let base = scenario::load(&base_path)?;
     let base_table: toml::Table =
         toml::from_str(base.text()).map_err(|e| at(&b.key("scenario"), e.to_string()))?;
@@ -498,7 +539,122 @@ pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
             }
         })?;
     }
+    if let Some(k) = &loaded.spec.loss_kpi {
+        loaded.check_loss_kpi(k)?;
+    }
     Ok(loaded)
+}
+
+impl LoadedBatch {
+    /// What identifies the batch's runs, whatever path it was given by: FNV-1a (64-bit)
+    /// of the batch file's bytes, the base scenario's bytes, and the bytes of every file
+    /// they name (any string of the scenario or of a sweep or sample that resolves to a
+    /// regular file the scenario may read). A resumed or merged batch folder must have
+    /// been made from the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Fnv1a::default();
+        h.write(self.text.as_bytes());
+        h.write(&[0]);
+        h.write(self.base.text().as_bytes());
+        let base = toml::Value::Table(self.base_table.clone());
+        let mut named: Vec<&str> = Vec::new();
+        collect_strings(&base, &mut named);
+        let in_batch: Vec<toml::Value> = self
+            .spec
+            .sweep
+            .iter()
+            .flat_map(|s| s.values.iter().cloned())
+            .chain(self.spec.vary.iter().flat_map(|v| match &v.dist {
+                Dist::Choice { values, .. } | Dist::List { values } => values.clone(),
+                _ => Vec::new(),
+            }))
+            .collect();
+        let in_batch = toml::Value::Array(in_batch);
+        collect_strings(&in_batch, &mut named);
+        named.sort_unstable();
+        named.dedup();
+        for name in named {
+            let path = self.base.resolve(Path::new(name));
+            if let Ok(canon) = self.base.inputs.check(&path) {
+                h.write(&[0]);
+                h.write(name.as_bytes());
+                h.write(&[0]);
+                h.write_file(&canon);
+            }
+        }
+        format!("{:016x}", h.0)
+    }
+
+    /// `loss_kpi` must name a KPI or gauge of the batch's scenario, as a standard's
+    /// `metric` must (checked the same way: the first run's simulation is built, not run).
+    /// Otherwise `risk.csv` would be written empty.
+    fn check_loss_kpi(&self, name: &str) -> Result<(), ScenarioError> {
+        let plan = self.plan(0);
+        let scenario = self.scenario_for(&plan)?;
+        let city = crate::run::prepare_city(&scenario)?;
+        let sim = crate::run::build(&scenario, &city, plan.seed)?;
+        let metrics = sim.world.resource::<crate::metrics::Metrics>();
+        if metrics.knows(name) || name.starts_with("indicator.") {
+            return Ok(());
+        }
+        let mut known: Vec<&str> = metrics.kpis().keys().map(String::as_str).collect();
+        known.extend(metrics.defs().iter().map(|d| d.name.as_str()));
+        known.sort_unstable();
+        known.dedup();
+        Err(self.err(
+            &KeyPath::root().key("batch").key("loss_kpi"),
+            crate::spec::unknown_name("KPI", name, &known),
+        ))
+    }
+}
+
+/// Every string in a TOML value (candidate file names).
+fn collect_strings<'a>(v: &'a toml::Value, out: &mut Vec<&'a str>) {
+    match v {
+        toml::Value::String(s) => out.push(s),
+        toml::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        toml::Value::Table(t) => t.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
+/// FNV-1a, 64-bit (Fowler, Noll & Vo): a stable content hash for identity, not security.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// Hash a file's bytes as they stream by (a raster may be large); an unreadable file
+    /// hashes as a marker, so that it still changes the fingerprint when it appears.
+    fn write_file(&mut self, path: &Path) {
+        use std::io::Read;
+        let Ok(mut f) = std::fs::File::open(path) else {
+            self.write(b"\xffunreadable");
+            return;
+        };
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => self.write(&buf[..n]),
+                Err(_) => {
+                    self.write(b"\xffunreadable");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

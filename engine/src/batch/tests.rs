@@ -108,3 +108,66 @@ fn bad_batches_name_the_key_and_line() {
         assert!(e.file.ends_with("b.toml"), "{e}");
     }
 }
+
+#[test]
+fn the_fingerprint_is_the_content_not_the_typed_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let csv = "id,kind,x,y,capacity\nS1,shelter,100,100,50\n";
+    write(dir.path(), "assets.csv", csv);
+    write(
+        dir.path(),
+        "base.toml",
+        &BASE.replace("seed = 3\n", "seed = 3\nassets_csv = \"assets.csv\"\n"),
+    );
+    let p = write(
+        dir.path(),
+        "b.toml",
+        "format = 1\n[batch]\nname = \"b\"\nscenario = \"base.toml\"\nruns = 2\nseed = 1\n",
+    );
+    let plain = load(&p).unwrap().fingerprint();
+    let dotted = dir.path().join("sub/../././b.toml");
+    assert_eq!(load(&dotted).unwrap().fingerprint(), plain);
+    // A copy of the batch in another folder, naming the same scenario, is the same batch.
+    let copy = write(
+        &dir.path().join("sub"),
+        "copy.toml",
+        "format = 1\n[batch]\nname = \"b\"\nscenario = \"base.toml\"\nruns = 2\nseed = 1\n",
+    );
+    write(&dir.path().join("sub"), "base.toml", &std::fs::read_to_string(dir.path().join("base.toml")).unwrap());
+    write(&dir.path().join("sub"), "assets.csv", csv);
+    assert_eq!(load(&copy).unwrap().fingerprint(), plain);
+    // A file the scenario names is part of the batch's identity.
+    write(dir.path(), "assets.csv", &csv.replace(",50", ",60"));
+    assert_ne!(load(&p).unwrap().fingerprint(), plain);
+}
+
+#[test]
+fn loss_kpi_must_be_a_kpi_of_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "runs = 2\nseed = 1\nloss_kpi = \"population.presnt\"\n";
+    let e = batch(dir.path(), body).unwrap_err();
+    assert_eq!(e.key, "batch.loss_kpi");
+    assert_eq!(e.line, Some(7));
+    assert!(e.message.contains("did you mean `population.present`?"), "{}", e.message);
+    let ok = batch(dir.path(), &body.replace("presnt", "present"));
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}
+
+#[test]
+fn a_scenario_is_not_a_batch_and_a_missing_base_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "s.toml", BASE);
+    let e = load(&scenario).unwrap_err();
+    assert!(e.message.contains("not a batch file"), "{e}");
+    for missing in ["nothing.toml", "."] {
+        write(dir.path(), "base.toml", BASE);
+        let p = write(
+            dir.path(),
+            "b.toml",
+            &format!("format = 1\n[batch]\nname = \"b\"\nscenario = \"{missing}\"\nruns = 1\nseed = 1\n"),
+        );
+        let e = load(&p).unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("batch.scenario", Some(4)), "{e}");
+    }
+}

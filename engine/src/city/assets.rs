@@ -6,6 +6,7 @@ use bevy_ecs::prelude::{Component, World};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::files::{InputError, InputPolicy, MAX_TABLE_BYTES, read_input};
 use crate::grid::GridSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -79,11 +80,8 @@ pub struct Operational(pub bool);
 /// Why an asset list could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Input(InputError),
     #[error("{path}, line {line}: {message}")]
     Row {
         path: String,
@@ -114,14 +112,16 @@ pub fn spawn_assets(world: &mut World, assets: &[AssetSpec], grid: &GridSpec) {
     }
 }
 
-/// Read assets from CSV with header `id,kind,x,y,capacity,depends_on` (`depends_on` is a
-/// `;`-separated list; `capacity` and `depends_on` may be empty).
-pub fn read_assets_csv(path: &Path) -> Result<Vec<AssetSpec>, AssetError> {
+/// Columns an assets CSV must have (a `capacity` cell may be empty: 0).
+pub const REQUIRED_COLUMNS: [&str; 5] = ["id", "kind", "x", "y", "capacity"];
+/// Columns an assets CSV may have (`depends_on`: `;`-separated ids, may be empty).
+pub const OPTIONAL_COLUMNS: [&str; 1] = ["depends_on"];
+
+/// Read assets from a CSV file with header `id,kind,x,y,capacity[,depends_on]`, through
+/// the scenario's input policy (see [`crate::files`]).
+pub fn read_assets_csv(path: &Path, inputs: &InputPolicy) -> Result<Vec<AssetSpec>, AssetError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| AssetError::Io {
-        path: name.clone(),
-        source,
-    })?;
+    let text = read_input(path, inputs, MAX_TABLE_BYTES).map_err(AssetError::Input)?;
     parse_assets_csv(&text, &name)
 }
 
@@ -138,24 +138,72 @@ struct AssetRow {
     depends_on: Option<String>,
 }
 
-/// Parse assets CSV text; `name` is used in error messages.
+/// Parse assets CSV text; `name` is used in error messages. Every column of
+/// [`REQUIRED_COLUMNS`] must be in the header (a missing `capacity` would otherwise give
+/// every asset capacity 0), no column outside them and [`OPTIONAL_COLUMNS`] may be, and
+/// the file must have at least one asset: a file named but empty is a mistake.
 pub fn parse_assets_csv(text: &str, name: &str) -> Result<Vec<AssetSpec>, AssetError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
+    let row_error = |line: u64, message: String| AssetError::Row {
+        path: name.to_owned(),
+        line,
+        message,
+    };
+    let columns = || {
+        format!(
+            "required columns: {}; optional: {}",
+            REQUIRED_COLUMNS.join(","),
+            OPTIONAL_COLUMNS.join(",")
+        )
+    };
+    let headers = reader
+        .headers()
+        .map_err(|e| row_error(1, format!("cannot read the header: {e}")))?
+        .clone();
+    if headers.iter().all(str::is_empty) {
+        return Err(row_error(
+            1,
+            format!("the file is empty: give a header and one row per asset ({})", columns()),
+        ));
+    }
+    if let Some(missing) = REQUIRED_COLUMNS
+        .iter()
+        .find(|c| !headers.iter().any(|h| h == **c))
+    {
+        return Err(row_error(
+            1,
+            format!("no `{missing}` column in the header ({})", columns()),
+        ));
+    }
+    if let Some(unknown) = headers
+        .iter()
+        .find(|h| !REQUIRED_COLUMNS.contains(h) && !OPTIONAL_COLUMNS.contains(h))
+    {
+        return Err(row_error(
+            1,
+            format!(
+                "unknown column {} in the header ({})",
+                crate::files::excerpt(unknown, 40),
+                columns()
+            ),
+        ));
+    }
     let mut out = Vec::new();
     for row in reader.deserialize::<AssetRow>() {
-        let row = row.map_err(|e| AssetError::Row {
-            path: name.to_owned(),
-            line: e.position().map_or(0, |p| p.line()),
-            message: match e.kind() {
-                csv::ErrorKind::Deserialize { err, .. } => format!(
-                    "column {}: {}",
-                    err.field().map_or("?".into(), |f| (f + 1).to_string()),
-                    err
-                ),
-                _ => e.to_string(),
-            },
+        let row = row.map_err(|e| {
+            row_error(
+                e.position().map_or(0, |p| p.line()),
+                match e.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => format!(
+                        "column {}: {}",
+                        err.field().map_or("?".into(), |f| (f + 1).to_string()),
+                        err
+                    ),
+                    _ => e.to_string(),
+                },
+            )
         })?;
         out.push(AssetSpec {
             id: row.id,
@@ -173,6 +221,14 @@ pub fn parse_assets_csv(text: &str, name: &str) -> Result<Vec<AssetSpec>, AssetE
                 })
                 .unwrap_or_default(),
         });
+    }
+    if out.is_empty() {
+        return Err(row_error(
+            1,
+            "the file has a header but no asset: give one row per asset, or remove \
+             `assets_csv`"
+                .into(),
+        ));
     }
     Ok(out)
 }
@@ -233,6 +289,21 @@ mod tests {
         assert!(e.contains("a.csv, line 3"), "{e}");
         let grid = GridSpec::new(10, 10, 10.0);
         assert!(check_assets(&a, &grid).is_ok());
+        // A missing required column, an unknown one and an empty file are refused.
+        let no_capacity = "id,kind,x,y\nS1,substation,10,10\n";
+        let e = parse_assets_csv(no_capacity, "a.csv").unwrap_err().to_string();
+        assert!(e.contains("a.csv, line 1") && e.contains("no `capacity` column"), "{e}");
+        let extra = "id,kind,x,y,capacity,colour\nS1,substation,10,10,1,red\n";
+        let e = parse_assets_csv(extra, "a.csv").unwrap_err().to_string();
+        assert!(e.contains("unknown column \"colour\""), "{e}");
+        for empty in ["", "\n", "id,kind,x,y,capacity\n"] {
+            let e = parse_assets_csv(empty, "a.csv").unwrap_err().to_string();
+            assert!(e.contains("a.csv, line 1"), "{empty:?}: {e}");
+        }
+        // `depends_on` is optional, and an empty capacity cell is 0.
+        let minimal = parse_assets_csv("id,kind,x,y,capacity\nS1,substation,10,10,\n", "a.csv")
+            .unwrap();
+        assert_eq!((minimal[0].capacity, minimal[0].depends_on.len()), (0.0, 0));
         let mut off = a.clone();
         off[0].x = 1e6;
         assert_eq!(check_assets(&off, &grid).unwrap_err().0, 0);

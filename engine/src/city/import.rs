@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::{City, LandUse, RoadClass};
+use crate::files::InputPolicy;
 use crate::grid::{AscError, read_asc};
 
 /// Why a city could not be imported.
@@ -17,8 +18,12 @@ pub enum ImportError {
 /// A city from an elevation grid and an optional land-use grid with codes 0 open, 1 road,
 /// 2 building, 3 green, 4 water, 5 sea (cells marked road get the local road class;
 /// buildings get one single-storey building per cell).
-pub fn city_from_asc(elevation: &Path, landuse: Option<&Path>) -> Result<City, ImportError> {
-    let dem = read_asc(elevation)?;
+pub fn city_from_asc(
+    elevation: &Path,
+    landuse: Option<&Path>,
+    inputs: &InputPolicy,
+) -> Result<City, ImportError> {
+    let dem = read_asc(elevation, inputs)?;
     // The lowest and highest ground on Earth bound an elevation in metres: anything
     // outside is another unit or a broken file, and would overflow the flood solver.
     let (lo, hi) = (-11_000.0, 9_000.0);
@@ -47,7 +52,7 @@ pub fn city_from_asc(elevation: &Path, landuse: Option<&Path>) -> Result<City, I
     let mut city = City::flat(dem.grid);
     city.elevation = dem.data;
     if let Some(path) = landuse {
-        let lu = read_asc(path)?;
+        let lu = read_asc(path, inputs)?;
         if lu.grid.nx != dem.grid.nx || lu.grid.ny != dem.grid.ny {
             return Err(ImportError::Content {
                 path: path.display().to_string(),

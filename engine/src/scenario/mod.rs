@@ -5,6 +5,7 @@
 
 mod error;
 mod locate;
+mod narrow;
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use error::ScenarioError;
 
 use crate::city::AssetSpec;
+use crate::files::InputPolicy;
 use crate::city::generate::GenerateSpec;
 use crate::hazards::HazardSpec;
 use crate::spec::{KeyPath, Problem, in_range, positive};
@@ -177,6 +179,9 @@ pub struct LoadedScenario {
     pub file: String,
     /// Folder that relative paths are resolved against.
     pub base_dir: PathBuf,
+    /// Where the files the scenario names may be read from: its folder tree and the
+    /// folders allowed with `--allow-path` (see [`crate::files`]).
+    pub inputs: InputPolicy,
     text: String,
 }
 
@@ -222,6 +227,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<LoadedScenario, 
         scenario,
         file: file.to_owned(),
         base_dir: base_dir.to_path_buf(),
+        inputs: InputPolicy::for_scenario(base_dir),
         text: text.to_owned(),
     };
     if let Err((path, message)) = check(&loaded.scenario) {
@@ -239,6 +245,14 @@ pub fn parse_document<T: serde::de::DeserializeOwned>(
     let de = toml::Deserializer::parse(text).map_err(|e| error::from_toml(file, text, &e, None))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = KeyPath::from_serde(e.path());
+        let message = e.inner().message();
+        // Inside a tagged or flattened table serde stops at the table: find the key.
+        if !message.starts_with("missing field") {
+            let narrowed = narrow::narrow::<T>(text, &path);
+            if narrowed != path {
+                return error_in(file, text, &narrowed, error::with_suggestion(message.trim()));
+            }
+        }
         error::from_toml(file, text, e.inner(), Some(&path))
     })
 }

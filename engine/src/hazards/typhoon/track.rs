@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use crate::files::{InputPolicy, MAX_TABLE_BYTES, read_input};
+
 /// Mean Earth radius, m (IUGG, Moritz 2000).
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 /// Knots to m/s (1 kn = 1852 m / 3600 s, exact).
@@ -136,19 +138,47 @@ const PRES_COLS: [&str; 3] = ["central_pressure_hpa", "pres_hpa", "mslp_hpa"];
 const RMW_NMI_COLS: [&str; 1] = ["rmw_nmi"];
 const RMW_KM_COLS: [&str; 1] = ["rmw_km"];
 
+/// Every column name the reader recognises, for error messages about the header.
+pub fn accepted_columns() -> String {
+    format!(
+        "accepted columns (case-insensitive): time {}; `lat`; `lon`; wind in kt {} or in m/s \
+         {}; central pressure {}; radius of maximum wind {} or {} (wind or pressure required, \
+         radius optional)",
+        TIME_COLS.join("/"),
+        WIND_KT_COLS.join("/"),
+        WIND_MS_COLS.join("/"),
+        PRES_COLS.join("/"),
+        RMW_NMI_COLS.join("/"),
+        RMW_KM_COLS.join("/"),
+    )
+}
+
 /// Read a best-track CSV (comment lines start with `#`). Columns, by header name:
 /// time (`iso_time_utc`), `lat`, `lon`, wind (`max_wind_kt_1min` / `vmax_kt_1min` in kt
 /// or `max_wind_ms_1min` in m/s), `central_pressure_hpa`, `rmw_nmi` or `rmw_km`.
 /// `wind_scale` converts the file's wind to 1-min sustained (1 for JTWC/IBTrACS-USA).
 /// `max_gap_h` is the longest accepted gap between consecutive points.
+///
+/// Reads a regular file of at most [`MAX_TABLE_BYTES`] anywhere; a scenario's track
+/// should be read with [`read_best_track_with`] and the scenario's input policy.
 pub fn read_best_track(
     path: &Path,
     wind_scale: f64,
     max_gap_h: f64,
 ) -> Result<BestTrack, TrackIssue> {
-    let text = std::fs::read_to_string(path).map_err(|e| TrackIssue {
+    read_best_track_with(path, &InputPolicy::anywhere(), wind_scale, max_gap_h)
+}
+
+/// [`read_best_track`] of a file that `inputs` allows (see [`crate::files`]).
+pub fn read_best_track_with(
+    path: &Path,
+    inputs: &InputPolicy,
+    wind_scale: f64,
+    max_gap_h: f64,
+) -> Result<BestTrack, TrackIssue> {
+    let text = read_input(path, inputs, MAX_TABLE_BYTES).map_err(|e| TrackIssue {
         line: 0,
-        message: format!("cannot read {}: {e}", path.display()),
+        message: e.to_string(),
     })?;
     parse_best_track(&text, wind_scale, max_gap_h)
 }
@@ -193,13 +223,17 @@ pub fn parse_best_track(
             .iter()
             .find_map(|n| headers.iter().position(|h| h == n))
     };
+    // What the header holds, escaped and cut short: the file may not be a track at all
+    // (a file named by mistake), and its content is not echoed beyond a glimpse.
+    let header_seen = crate::files::excerpt(&headers.join(","), 80);
     let need = |names: &[&str], what: &str| {
         col(names).ok_or_else(|| TrackIssue {
             line: header_line,
             message: format!(
-                "no {what} column (expected one of: {}); the header has: {}",
+                "no {what} column (expected one of: {}); the header starts {header_seen}; \
+                 {}",
                 names.join(", "),
-                headers.join(", ")
+                accepted_columns()
             ),
         })
     };
@@ -214,7 +248,10 @@ pub fn parse_best_track(
     if c_wind_kt.is_none() && c_wind_ms.is_none() && c_pres.is_none() {
         return Err(TrackIssue {
             line: header_line,
-            message: "the track has neither a wind nor a central-pressure column".into(),
+            message: format!(
+                "the track has neither a wind nor a central-pressure column; {}",
+                accepted_columns()
+            ),
         });
     }
 
@@ -687,6 +724,39 @@ mod tests {
         assert!((t.points[0].pc / 100.0 - pressure_from_wind_ah77(80.0)).abs() < 1e-9);
         let e = parse_best_track("lat,lon\n1,2\n", 1.0, 12.0).unwrap_err();
         assert!(e.message.contains("time"));
+    }
+
+    #[test]
+    fn header_errors_list_every_accepted_column_and_echo_little() {
+        let no_time = parse_best_track("lat,lon,vmax_kt\n1,2,3\n", 1.0, 12.0).unwrap_err();
+        let no_intensity = parse_best_track("time,lat,lon\n2018-09-16 00:00,1,2\n", 1.0, 12.0)
+            .unwrap_err();
+        for e in [&no_time, &no_intensity] {
+            assert_eq!(e.line, 1);
+            for name in TIME_COLS
+                .iter()
+                .chain(&WIND_KT_COLS)
+                .chain(&WIND_MS_COLS)
+                .chain(&PRES_COLS)
+                .chain(&RMW_NMI_COLS)
+                .chain(&RMW_KM_COLS)
+                .chain(&["lat", "lon"])
+            {
+                assert!(e.message.contains(name), "{name} missing: {}", e.message);
+            }
+        }
+        // A file that is not a track (here shaped like /etc/passwd) is not echoed.
+        let secret = format!("root:x:0:0:{}:/root:/bin/bash\n", "s".repeat(500));
+        let e = parse_best_track(&secret, 1.0, 12.0).unwrap_err();
+        assert!(!e.message.contains(&"s".repeat(100)), "{}", e.message);
+    }
+
+    #[test]
+    fn impossible_track_dates_name_the_line() {
+        let bad = GOOD.replace("2018-09-16 09:00", "2018-09-31 09:00");
+        let e = parse_best_track(&bad, 1.0, 12.0).unwrap_err();
+        assert_eq!(e.line, 5);
+        assert!(e.message.contains("is not a date"), "{}", e.message);
     }
 
     #[test]
