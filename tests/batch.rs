@@ -286,7 +286,15 @@ fn batch_identity_does_not_depend_on_the_typed_path() {
     let o = Command::cargo_bin("crucible")
         .unwrap()
         .current_dir(root().join("tests/data"))
-        .args(["batch", "small-batch.toml", "--runs", "1", "--shard", "1/2", "--out"])
+        .args([
+            "batch",
+            "small-batch.toml",
+            "--runs",
+            "1",
+            "--shard",
+            "1/2",
+            "--out",
+        ])
         .arg(d("s1"))
         .output()
         .unwrap();

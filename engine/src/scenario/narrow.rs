@@ -68,11 +68,11 @@ pub(super) fn narrow<T: DeserializeOwned>(text: &str, at: &KeyPath) -> KeyPath {
             }
             // Lists of tables (`[[hazards]]`) hold keys to narrow to; a list of numbers
             // is the value at fault as a whole.
-            toml::Value::Array(a) if a.iter().any(toml::Value::is_table) => (0..a
-                .len()
-                .min(MAX_TRIALS.saturating_sub(trials)))
-                .find(|&i| fails(toml::Value::Array(vec![a[i].clone()]), &mut trials))
-                .map(|i| here.index(i)),
+            toml::Value::Array(a) if a.iter().any(toml::Value::is_table) => {
+                (0..a.len().min(MAX_TRIALS.saturating_sub(trials)))
+                    .find(|&i| fails(toml::Value::Array(vec![a[i].clone()]), &mut trials))
+                    .map(|i| here.index(i))
+            }
             _ => None,
         };
         match next {

@@ -16,8 +16,6 @@ mod tests;
 
 pub use spec::DesignStormSpec;
 pub use state::BYTES_PER_CELL;
-// The flood plugin's drainage still reaches the IDF here; `crate::weather` is its home.
-pub use crate::weather::{Idf, LSHA_PER_MM_MIN};
 
 use crate::coupling::RainRate;
 use crate::metrics::Metrics;

@@ -3,14 +3,14 @@
 //!
 //! The pipe capacity comes from the Chinese storm-intensity (IDF) form used by
 //! GB 50014-2021, q = A (1 + C lg P) / (t + b)^n, through the one IDF implementation of
-//! the engine ([`crate::hazards::design_storm::Idf`]). Rain itself comes only from the
+//! the engine ([`crate::weather::Idf`]). Rain itself comes only from the
 //! shared `RainRate` field (a `kind = "design_storm"` or `kind = "typhoon"` hazard).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::hazards::design_storm::Idf;
 use crate::spec::{KeyPath, Problem, in_range};
+use crate::weather::Idf;
 
 /// Pipe drainage: each cell drains up to the design intensity times its impervious
 /// share (rational method, GB 50014-2021: Q = ψ q F with ψ taken as the impervious
@@ -154,7 +154,7 @@ mod tests {
     fn pipe_capacity_from_the_shared_idf() {
         let d = DrainageSpec::default();
         // P = 3 a, t = 10 min: 1450.239 × 1.2834 / 21.13^0.555 ≈ 342 L/(s·ha).
-        let q = d.capacity_m_s() * 1000.0 * 60.0 * crate::hazards::design_storm::LSHA_PER_MM_MIN;
+        let q = d.capacity_m_s() * 1000.0 * 60.0 * crate::weather::LSHA_PER_MM_MIN;
         assert!((q - 342.3).abs() < 1.0, "{q}");
         // Longer return period, larger pipes; longer duration, lower mean intensity.
         let five = DrainageSpec {
