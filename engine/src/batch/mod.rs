@@ -373,6 +373,36 @@ fn check_dist(d: &Dist) -> Result<(), (&'static str, String)> {
 /// Read and check a batch file and its base scenario. Every path is checked by building
 /// the first run's scenario, so a misspelt path is reported against the batch file.
 pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
+    let (file, text) = read_batch_text(path)?;
+    let bf: BatchFile = parse_document(&text, &file)?;
+    let at = |p: &KeyPath, m: String| error_in(&file, &text, p, m);
+    check_batch(&bf, &at)?;
+    let base_path = base_scenario_path(path, &bf, &at)?;
+    let base = scenario::load(&base_path)?;
+    let b = KeyPath::root().key("batch");
+    let base_table: toml::Table =
+        toml::from_str(base.text()).map_err(|e| at(&b.key("scenario"), e.to_string()))?;
+    let loaded = LoadedBatch {
+        spec: bf.batch,
+        file,
+        base,
+        base_table,
+        text,
+    };
+    if let Some(k) = &loaded.spec.loss_kpi
+        && k.trim().is_empty()
+    {
+        return Err(loaded.err(&b.key("loss_kpi"), "name a KPI"));
+    }
+    check_every_combination(&loaded)?;
+    if let Some(k) = &loaded.spec.loss_kpi {
+        loaded.check_loss_kpi(k)?;
+    }
+    Ok(loaded)
+}
+
+/// The batch file's text; a scenario given where a batch is expected is named as such.
+fn read_batch_text(path: &Path) -> Result<(String, String), ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -400,10 +430,17 @@ pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
             },
         });
     }
-    let bf: BatchFile = parse_document(&text, &file)?;
+    Ok((file, text))
+}
+
+/// Checks of the batch table that need no scenario: format, counts, key paths,
+/// distributions, sweeps, the total number of runs and plan names.
+fn check_batch(
+    bf: &BatchFile,
+    at: &dyn Fn(&KeyPath, String) -> ScenarioError,
+) -> Result<(), ScenarioError> {
     let root = KeyPath::root();
     let b = root.key("batch");
-    let at = |p: &KeyPath, m: String| error_in(&file, &text, p, m);
     if bf.format != 1 {
         return Err(at(
             &root.key("format"),
@@ -473,6 +510,16 @@ pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
             ));
         }
     }
+    Ok(())
+}
+
+/// The base scenario's path (relative to the batch file), which must be a file.
+fn base_scenario_path(
+    path: &Path,
+    bf: &BatchFile,
+    at: &dyn Fn(&KeyPath, String) -> ScenarioError,
+) -> Result<std::path::PathBuf, ScenarioError> {
+    let b = KeyPath::root().key("batch");
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let base_path = if bf.batch.scenario.is_absolute() {
         bf.batch.scenario.clone()
@@ -501,22 +548,12 @@ pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
             ));
         }
     }
-    let base = scenario::load(&base_path)?;
-    let base_table: toml::Table =
-        toml::from_str(base.text()).map_err(|e| at(&b.key("scenario"), e.to_string()))?;
-    let loaded = LoadedBatch {
-        spec: bf.batch,
-        file,
-        base,
-        base_table,
-        text,
-    };
-    if let Some(k) = &loaded.spec.loss_kpi
-        && k.trim().is_empty()
-    {
-        return Err(loaded.err(&b.key("loss_kpi"), "name a KPI"));
-    }
-    // Build one scenario per combination (replicate 0) to check every path and value.
+    Ok(base_path)
+}
+
+/// Build one scenario per combination (replicate 0) to check every path and value.
+fn check_every_combination(loaded: &LoadedBatch) -> Result<(), ScenarioError> {
+    let b = KeyPath::root().key("batch");
     for combo in 0..loaded.combos() {
         let plan = loaded.plan(combo * loaded.spec.runs);
         loaded.scenario_for(&plan).map_err(|e| {
@@ -539,10 +576,7 @@ pub fn load(path: &Path) -> Result<LoadedBatch, ScenarioError> {
             }
         })?;
     }
-    if let Some(k) = &loaded.spec.loss_kpi {
-        loaded.check_loss_kpi(k)?;
-    }
-    Ok(loaded)
+    Ok(())
 }
 
 impl LoadedBatch {

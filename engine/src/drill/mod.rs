@@ -368,10 +368,50 @@ pub fn build_exercise(
         }
         window *= 2.0;
     };
-    let mut injects: Vec<Inject> = Vec::new();
-    for (rule, evs) in groups {
+    let mut injects: Vec<Inject> = groups
+        .into_iter()
+        .map(|(rule, evs)| inject_of(rule, &evs, scenario, tpl, clock))
+        .collect();
+    injects.sort_by(|a, b| {
+        a.t_s
+            .total_cmp(&b.t_s)
+            .then(a.event_ids[0].cmp(&b.event_ids[0]))
+    });
+    for (k, i) in injects.iter_mut().enumerate() {
+        i.number = k as u32 + 1;
+    }
+    assign_maps(&mut injects);
+    let objectives = objectives_of(&injects);
+    Exercise {
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        lang: tpl.lang.clone(),
+        seed: summary.seed,
+        exercise_start: clock.exercise_time(0.0),
+        compression: clock.compression,
+        scenario_duration_s: duration,
+        exercise_duration_min: duration / clock.compression / 60.0,
+        merge_window_s: window,
+        severity_score: None,
+        selection: None,
+        objectives,
+        injects,
+        standards: summary.standards.clone(),
+    }
+}
+
+/// One inject from a rule's group of events: texts from the templates, the standards
+/// the rule's metrics are judged by, severity, and where it happened.
+fn inject_of(
+    rule: usize,
+    evs: &[&Event],
+    scenario: &Scenario,
+    tpl: &Templates,
+    clock: &ClockOptions,
+) -> Inject {
+    {
         let r = &RULES[rule];
-        let v = vars(&evs, clock);
+        let v = vars(evs, clock);
         let cap = &tpl.capabilities[r.capability];
         let stds: Vec<&crate::standards::Standard> = scenario
             .standards
@@ -390,7 +430,7 @@ pub fn build_exercise(
             criterion.push_str(&fill(tpl.label("standard_ref"), &sv));
         }
         let t = evs[0].t;
-        injects.push(Inject {
+        Inject {
             number: 0,
             rule: r.key.to_owned(),
             t_s: t,
@@ -421,17 +461,12 @@ pub fn build_exercise(
                 .find_map(|e| e.place.as_ref().and_then(|p| p.cell)),
             map: None,
             field: r.field,
-        });
+        }
     }
-    injects.sort_by(|a, b| {
-        a.t_s
-            .total_cmp(&b.t_s)
-            .then(a.event_ids[0].cmp(&b.event_ids[0]))
-    });
-    for (k, i) in injects.iter_mut().enumerate() {
-        i.number = k as u32 + 1;
-    }
-    // Maps for the most severe injects that have a field to show.
+}
+
+/// Maps for the most severe injects that have a field to show.
+fn assign_maps(injects: &mut [Inject]) {
     let mut by_sev: Vec<usize> = (0..injects.len())
         .filter(|&k| injects[k].field != Field::None && injects[k].severity >= Severity::Major)
         .collect();
@@ -445,8 +480,12 @@ pub fn build_exercise(
     for k in by_sev {
         injects[k].map = Some(format!("maps/inject-{:02}.png", injects[k].number));
     }
+}
+
+/// One objective per core capability, with its injects and standards, in inject order.
+fn objectives_of(injects: &[Inject]) -> Vec<Objective> {
     let mut objectives: Vec<Objective> = Vec::new();
-    for i in &injects {
+    for i in injects {
         let o = match objectives.iter_mut().find(|o| o.capability == i.capability) {
             Some(o) => o,
             None => {
@@ -466,22 +505,7 @@ pub fn build_exercise(
             }
         }
     }
-    Exercise {
-        scenario: scenario.name.clone(),
-        description: scenario.description.clone(),
-        lang: tpl.lang.clone(),
-        seed: summary.seed,
-        exercise_start: clock.exercise_time(0.0),
-        compression: clock.compression,
-        scenario_duration_s: duration,
-        exercise_duration_min: duration / clock.compression / 60.0,
-        merge_window_s: window,
-        severity_score: None,
-        selection: None,
-        objectives,
-        injects,
-        standards: summary.standards.clone(),
-    }
+    objectives
 }
 
 /// Events of a rule grouped by merge window (and by named place when `per_place`), in
