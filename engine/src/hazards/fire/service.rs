@@ -496,7 +496,7 @@ pub fn suppression_system(
         fire.given[c as usize] = 0.0;
     }
     let roads = Roads {
-        closures: closures.as_deref().map(|c| &*c),
+        closures: closures.as_deref(),
         couplings: couplings.as_deref(),
     };
     close_incidents(fire, &tally, t_end, &mut engines, roads, &mut log);

@@ -18,7 +18,7 @@ use crate::events::EventLog;
 use crate::grid::GridSpec;
 use crate::metrics::Metrics;
 use crate::rng::RngStreams;
-use crate::run::{prepare_city, run};
+use crate::run::{check, prepare_city, run};
 use crate::scenario::{load, parse};
 use crate::sim::Simulation;
 
@@ -130,6 +130,42 @@ fn bad_ignitions_and_stations_are_named() {
     };
     assert!(
         err.contains("FS-X") && err.contains("off the road network"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_names_bad_ignitions_and_stations_without_a_simulation() {
+    // `crucible check` runs the plugin's pure setup: the same errors, nothing built.
+    let example = parse(&example_text(), "fire.toml", Path::new(".")).expect("parses");
+    let city = prepare_city(&example).expect("city");
+    check(&example, &city, 1).expect("the example is fine");
+    let late = example_text().replace("t_s = 60.0", "t_s = 1e9");
+    assert!(late.contains("t_s = 1e9"));
+    let loaded = parse(&late, "bad.toml", Path::new(".")).expect("parses");
+    let err = check(&loaded, &city, 1).expect_err("an ignition after the end");
+    assert!(
+        err.to_string().contains("hazards[1].ignitions[0].t_s"),
+        "{err}"
+    );
+    let road = example_text().replace("x = 1215.0\ny = 1385.0", "x = 1565.0\ny = 995.0");
+    let loaded = parse(&road, "bad.toml", Path::new(".")).expect("parses");
+    let err = check(&loaded, &city, 1).expect_err("an ignition on a road");
+    assert!(err.to_string().contains("not in a building"), "{err}");
+    let off = example_text()
+        .replace(
+            "[[hazards]]\nkind = \"wind\"",
+            "[[assets]]\nid = \"FS-X\"\nkind = \"fire_station\"\nx = 1215.0\ny = 1385.0\ncapacity = 2\n\n[[hazards]]\nkind = \"wind\"",
+        )
+        .replace(
+            "[[standards]]\nid = \"station-5min\"",
+            "[hazards.service]\nhose_reach_m = 5.0\n\n[[standards]]\nid = \"station-5min\"",
+        );
+    let loaded = parse(&off, "bad.toml", Path::new(".")).expect("parses");
+    let city2 = prepare_city(&loaded).expect("city");
+    let err = check(&loaded, &city2, 1).expect_err("a station off the road network");
+    assert!(
+        err.to_string().contains("FS-X") && err.to_string().contains("off the road network"),
         "{err}"
     );
 }
