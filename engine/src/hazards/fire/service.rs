@@ -10,14 +10,21 @@
 //! more — and is knocked down after the Iowa formula's 30-s application; a cell receiving
 //! a share r < 1 spreads with its delays stretched by 1/(1 − r).
 
+use std::collections::BTreeMap;
+
 use bevy_ecs::prelude::*;
 
-use super::roads::{NONE, RoadNet};
+use super::outputs;
+use super::roads::{NONE, RoadNet, Tree};
+use super::setup::StationPlan;
+use super::spec::ServiceSpec;
 use super::spread::BURNING;
-use super::{FireSim, Incident};
+use super::state::{FireSim, Incident};
+use crate::city::{Asset, AssetKind};
 use crate::coupling::{Closures, Couplings, FireState};
-use crate::events::{EventLog, Place, Severity};
-use crate::sim::SimClock;
+use crate::events::{EventLog, Severity};
+use crate::sim::{BuildError, SimClock};
+use crate::spec::KeyPath;
 
 /// A fire station (added to its `Asset` entity).
 #[derive(Component, Debug, Clone)]
@@ -103,6 +110,55 @@ impl Route {
     }
 }
 
+/// Put each planned station on its asset entity and spawn its engines and crews, in
+/// station id order (the engines' `order`).
+pub fn spawn_stations(
+    world: &mut World,
+    service: &ServiceSpec,
+    plans: &[StationPlan],
+) -> Result<(), BuildError> {
+    let entities: BTreeMap<String, Entity> = {
+        let mut q = world.query::<(Entity, &Asset)>();
+        q.iter(world)
+            .filter(|(_, a)| a.kind == AssetKind::FireStation)
+            .map(|(e, a)| (a.id.clone(), e))
+            .collect()
+    };
+    let mut order = 0u32;
+    for plan in plans {
+        let Some(&station) = entities.get(&plan.id) else {
+            return Err(BuildError::new(
+                KeyPath::root().key("assets"),
+                format!("fire station `{}` has no asset entity", plan.id),
+            ));
+        };
+        world.entity_mut(station).insert(Station {
+            id: plan.id.clone(),
+            road_cell: plan.road_cell,
+            engines: plan.engines,
+        });
+        for k in 0..plan.engines {
+            let e = world
+                .spawn(Engine {
+                    id: format!("{}/E{}", plan.id, k + 1),
+                    station,
+                    home: plan.road_cell,
+                    cell: plan.road_cell,
+                    flow_l_min: service.engine_flow_l_min,
+                    task: Task::Idle,
+                    order,
+                })
+                .id();
+            order += 1;
+            world.spawn(Crew {
+                engine: e,
+                members: service.crew_size,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Whether a cell stops engines: the closure reasons that count under the scenario's
 /// couplings (`Couplings::vehicle_mask`; all of them when no switches were inserted).
 fn blocked_fn<'a>(
@@ -134,22 +190,25 @@ pub fn plan(
     })
 }
 
-fn place(fire: &FireSim, cell: u32, name: Option<String>) -> Place {
-    let g = fire.grid;
-    let (i, j) = g.cell_of(cell as usize);
-    let (x, y) = g.center(i, j);
-    Place {
-        x,
-        y,
-        cell: Some([i as u32, j as u32]),
-        name,
-    }
-}
-
 fn sorted_engines(engines: &Query<(Entity, &mut Engine)>) -> Vec<(u32, Entity)> {
     let mut v: Vec<(u32, Entity)> = engines.iter().map(|(e, en)| (en.order, e)).collect();
     v.sort_unstable_by_key(|x| x.0);
     v
+}
+
+/// The road state engines drive on this tick: closures and the couplings that say which
+/// closure reasons stop engines.
+#[derive(Clone, Copy)]
+struct Roads<'a> {
+    closures: Option<&'a Closures>,
+    couplings: Option<&'a Couplings>,
+}
+
+impl Roads<'_> {
+    /// `Closures::version` (0 without closures): routes are checked again when it moves.
+    fn version(&self) -> u64 {
+        self.closures.map_or(0, |c| c.version)
+    }
 }
 
 /// Phase::Response: report incidents, send the first alarm, escalate.
@@ -164,30 +223,11 @@ pub fn dispatch_system(
     let (t, t_end) = (clock.t(), clock.t_end());
     let fire = &mut *fire;
     let p = fire.service;
-    let version = closures.as_ref().map_or(0, |c| c.version);
-    for k in 0..fire.incidents.len() {
-        let inc = &mut fire.incidents[k];
-        if !inc.reported && t_end >= inc.t_ignition + p.detection_s {
-            inc.reported = true;
-            inc.t_report = inc.t_ignition + p.detection_s;
-            let (cell, t_report, id) = (inc.cell, inc.t_report, inc.id);
-            let access = inc.access;
-            let pl = place(fire, cell, None);
-            log.emit(t_report, "fire", "fire.reported", Severity::Major)
-                .at(pl.clone())
-                .message(format!("fire {id} reported"))
-                .with("incident", id);
-            if access == NONE && p.enabled {
-                log.emit(t_report, "fire", "fire.unreachable", Severity::Major)
-                    .at(pl)
-                    .message(format!(
-                        "fire {id}: no road within {} m, engines cannot reach it",
-                        p.hose_reach_m
-                    ))
-                    .with("incident", id);
-            }
-        }
-    }
+    let roads = Roads {
+        closures: closures.as_deref(),
+        couplings: couplings.as_deref(),
+    };
+    report_incidents(fire, t_end, &mut log);
     if !p.enabled {
         return;
     }
@@ -202,39 +242,15 @@ pub fn dispatch_system(
     };
     let mut taken: Vec<Entity> = Vec::new();
     for k in 0..fire.incidents.len() {
-        let inc = &fire.incidents[k];
-        if !inc.reported || inc.out.is_some() || inc.access == NONE {
-            continue;
-        }
-        let t_first = inc.t_report + p.alarm_handling_s;
-        let (want, t_order) = if !inc.first_alarm {
-            if t_end < t_first {
-                continue;
-            }
-            (p.first_alarm_engines, t_first)
-        } else if inc.working && inc.contained.is_none() {
-            let committed = inc.engines.len() as f64 * p.engine_flow_l_min;
-            let short = inc.needed_l_min - committed;
-            if short <= 0.0 {
-                continue;
-            }
-            let n = (short / p.engine_flow_l_min).ceil() as u32;
-            let cap = p
-                .max_engines_per_incident
-                .map_or(u32::MAX, |m| m.saturating_sub(inc.engines.len() as u32));
-            (n.min(cap), t)
-        } else {
+        let Some((want, t_order)) = engines_wanted(&fire.incidents[k], &p, t, t_end) else {
             continue;
         };
-        if want == 0 {
-            continue;
-        }
         let free: Vec<&(u32, Entity, u32)> =
             idle.iter().filter(|x| !taken.contains(&x.1)).collect();
         // Search again only when the idle engines or the closures have changed since
         // the last attempt for this incident (a fire no engine can reach would
         // otherwise cost a full search every tick).
-        let key = (free.len() as u64, version);
+        let key = (free.len() as u64, roads.version());
         if fire.incidents[k].last_try == Some(key) {
             continue;
         }
@@ -244,7 +260,7 @@ pub fn dispatch_system(
         }
         let access = fire.incidents[k].access;
         let homes: Vec<u32> = free.iter().map(|x| x.2).collect();
-        let blocked = blocked_fn(closures.as_deref(), couplings.as_deref());
+        let blocked = blocked_fn(roads.closures, roads.couplings);
         let tree = fire.net.search(&[(access, 0.0)], &blocked, &homes);
         let mut cands: Vec<(f64, u32, Entity, u32)> = free
             .iter()
@@ -253,54 +269,201 @@ pub fn dispatch_system(
             .collect();
         cands.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         if cands.is_empty() {
-            if !fire.incidents[k].no_route_reported {
-                fire.incidents[k].no_route_reported = true;
-                let (cell, id) = (fire.incidents[k].cell, fire.incidents[k].id);
-                log.emit(t_order, "fire", "fire.no_route", Severity::Major)
-                    .at(place(fire, cell, None))
-                    .message(format!(
-                        "fire {id}: no available engine has a road route to it"
-                    ))
-                    .with("incident", id);
-            }
+            report_no_route(fire, k, t_order, &mut log);
             continue;
         }
         fire.incidents[k].first_alarm = true;
-        for &(_, _, ent, home) in cands.iter().take(want as usize) {
-            let Some(mut path) = tree.path_to(home) else {
-                continue;
-            };
-            path.reverse();
-            let depart = t_order + p.turnout_s;
-            let times = fire.net.path_times(&path, depart);
-            let eta = times.last().copied().unwrap_or(depart) - t_order;
-            let (_, mut en) = engines.get_mut(ent).expect("idle engine exists");
-            en.task = Task::Driving {
-                purpose: Purpose::Respond {
-                    incident: fire.incidents[k].id,
-                    t_order,
-                },
-                route: Route {
-                    cells: path,
-                    times,
-                    version,
-                    stuck: false,
-                },
-            };
-            taken.push(ent);
-            fire.incidents[k].engines.push(ent);
-            let (cell, id) = (fire.incidents[k].cell, fire.incidents[k].id);
-            log.emit(t_order, "fire", "engine.dispatched", Severity::Moderate)
-                .at(place(fire, cell, None))
+        let order = Order {
+            incident: k,
+            t_order,
+            version: roads.version(),
+        };
+        let picks: Vec<(Entity, u32)> = cands
+            .iter()
+            .take(want as usize)
+            .map(|&(_, _, ent, home)| (ent, home))
+            .collect();
+        send_engines(
+            fire,
+            order,
+            &picks,
+            &tree,
+            &mut engines,
+            &mut taken,
+            &mut log,
+        );
+    }
+}
+
+/// Incidents whose detection time has come are reported (and flagged when no road is
+/// within hose reach).
+fn report_incidents(fire: &mut FireSim, t_end: f64, log: &mut EventLog) {
+    let p = fire.service;
+    for k in 0..fire.incidents.len() {
+        let inc = &mut fire.incidents[k];
+        if !inc.reported && t_end >= inc.t_ignition + p.detection_s {
+            inc.reported = true;
+            inc.t_report = inc.t_ignition + p.detection_s;
+            let (cell, t_report, id) = (inc.cell, inc.t_report, inc.id);
+            let access = inc.access;
+            let pl = fire.place(cell);
+            log.emit(
+                t_report,
+                "fire",
+                outputs::FIRE_REPORTED.name,
+                Severity::Major,
+            )
+            .at(pl.clone())
+            .message(format!("fire {id} reported"))
+            .with("incident", id);
+            if access == NONE && p.enabled {
+                log.emit(
+                    t_report,
+                    "fire",
+                    outputs::FIRE_UNREACHABLE.name,
+                    Severity::Major,
+                )
+                .at(pl)
                 .message(format!(
-                    "engine {} dispatched to fire {id}, expected in {:.0} s",
-                    en.id, eta
+                    "fire {id}: no road within {} m, engines cannot reach it",
+                    p.hose_reach_m
                 ))
-                .with("incident", id)
-                .with("engine", en.id.clone())
-                .with("eta_s", eta);
+                .with("incident", id);
+            }
         }
     }
+}
+
+/// Engines an incident asks for now and the time of the order: the first alarm once
+/// alarm handling is over, then one engine per missing engine flow while it is fought
+/// and not contained (up to the cap); `None` if none.
+fn engines_wanted(inc: &Incident, p: &ServiceSpec, t: f64, t_end: f64) -> Option<(u32, f64)> {
+    if !inc.reported || inc.out.is_some() || inc.access == NONE {
+        return None;
+    }
+    let t_first = inc.t_report + p.alarm_handling_s;
+    let (want, t_order) = if !inc.first_alarm {
+        if t_end < t_first {
+            return None;
+        }
+        (p.first_alarm_engines, t_first)
+    } else if inc.working && inc.contained.is_none() {
+        let committed = inc.engines.len() as f64 * p.engine_flow_l_min;
+        let short = inc.needed_l_min - committed;
+        if short <= 0.0 {
+            return None;
+        }
+        let n = (short / p.engine_flow_l_min).ceil() as u32;
+        let cap = p
+            .max_engines_per_incident
+            .map_or(u32::MAX, |m| m.saturating_sub(inc.engines.len() as u32));
+        (n.min(cap), t)
+    } else {
+        return None;
+    };
+    (want > 0).then_some((want, t_order))
+}
+
+/// No available engine can reach incident `k` (reported once).
+fn report_no_route(fire: &mut FireSim, k: usize, t_order: f64, log: &mut EventLog) {
+    if fire.incidents[k].no_route_reported {
+        return;
+    }
+    fire.incidents[k].no_route_reported = true;
+    let (cell, id) = (fire.incidents[k].cell, fire.incidents[k].id);
+    log.emit(
+        t_order,
+        "fire",
+        outputs::FIRE_NO_ROUTE.name,
+        Severity::Major,
+    )
+    .at(fire.place(cell))
+    .message(format!(
+        "fire {id}: no available engine has a road route to it"
+    ))
+    .with("incident", id);
+}
+
+/// A dispatch order: incident index, time of the order, closures version of the routes.
+#[derive(Clone, Copy)]
+struct Order {
+    incident: usize,
+    t_order: f64,
+    version: u64,
+}
+
+/// Send the picked (engine, home) pairs over the search tree from the incident: turnout,
+/// then the route.
+fn send_engines(
+    fire: &mut FireSim,
+    order: Order,
+    picks: &[(Entity, u32)],
+    tree: &Tree,
+    engines: &mut Query<(Entity, &mut Engine)>,
+    taken: &mut Vec<Entity>,
+    log: &mut EventLog,
+) {
+    let Order {
+        incident: k,
+        t_order,
+        version,
+    } = order;
+    for &(ent, home) in picks {
+        let Some(mut path) = tree.path_to(home) else {
+            continue;
+        };
+        path.reverse();
+        let depart = t_order + fire.service.turnout_s;
+        let times = fire.net.path_times(&path, depart);
+        let eta = times.last().copied().unwrap_or(depart) - t_order;
+        let (_, mut en) = engines.get_mut(ent).expect("idle engine exists");
+        en.task = Task::Driving {
+            purpose: Purpose::Respond {
+                incident: fire.incidents[k].id,
+                t_order,
+            },
+            route: Route {
+                cells: path,
+                times,
+                version,
+                stuck: false,
+            },
+        };
+        taken.push(ent);
+        fire.incidents[k].engines.push(ent);
+        let (cell, id) = (fire.incidents[k].cell, fire.incidents[k].id);
+        log.emit(
+            t_order,
+            "fire",
+            outputs::ENGINE_DISPATCHED.name,
+            Severity::Moderate,
+        )
+        .at(fire.place(cell))
+        .message(format!(
+            "engine {} dispatched to fire {id}, expected in {:.0} s",
+            en.id, eta
+        ))
+        .with("incident", id)
+        .with("engine", en.id.clone())
+        .with("eta_s", eta);
+    }
+}
+
+/// Per-incident sums of one suppression tick.
+struct Tally {
+    /// Needed flow of its burning cells, L/min.
+    needed: Vec<f64>,
+    /// Its burning cells.
+    burning: Vec<u32>,
+    /// Its burning cells held at their needed flow.
+    held: Vec<u32>,
+}
+
+/// Needed fire flow of a burning cell at `t`, L/min.
+fn needed_flow(fire: &FireSim, c: u32, t: f64) -> f64 {
+    fire.service.needed_flow_l_min_m2
+        * fire.grid.cell_area()
+        * fire.spread.involvement(c as usize, t)
 }
 
 /// Phase::Response, after dispatch: apply water, hold and knock down cells, close
@@ -316,14 +479,7 @@ pub fn suppression_system(
     mut log: ResMut<EventLog>,
 ) {
     let (t, t_end, dt) = (clock.t(), clock.t_end(), clock.dt);
-    let couplings = couplings.as_deref();
     let fire = &mut *fire;
-    let p = fire.service;
-    let cell_area = fire.grid.cell_area();
-    let n_inc = fire.incidents.len();
-    let mut needed_inc = vec![0.0f64; n_inc];
-    let mut burning_inc = vec![0u32; n_inc];
-    let mut held_inc = vec![0u32; n_inc];
     let burning: Vec<u32> = fire
         .spread
         .burning
@@ -331,23 +487,55 @@ pub fn suppression_system(
         .copied()
         .filter(|&c| fire.spread.status[c as usize] == BURNING)
         .collect();
-    let need = |fire: &FireSim, c: u32| {
-        p.needed_flow_l_min_m2 * cell_area * fire.spread.involvement(c as usize, t_end)
-    };
+    let mut tally = tally_incidents(fire, &burning, t_end);
+    let (touched, relocate) = allocate_flow(fire, &engines, &burning, &tally, (t, t_end, dt));
     for &c in &burning {
+        apply_water(fire, c, t_end, dt, &mut tally, &mut state, &mut closures);
+    }
+    for c in touched {
+        fire.given[c as usize] = 0.0;
+    }
+    let roads = Roads {
+        closures: closures.as_deref(),
+        couplings: couplings.as_deref(),
+    };
+    close_incidents(fire, &tally, t_end, &mut engines, roads, &mut log);
+    relocate_engines(fire, &mut engines, relocate, &burning, t_end, roads);
+}
+
+/// Needed flow and burning cells of each incident.
+fn tally_incidents(fire: &FireSim, burning: &[u32], t_end: f64) -> Tally {
+    let n_inc = fire.incidents.len();
+    let mut tally = Tally {
+        needed: vec![0.0f64; n_inc],
+        burning: vec![0u32; n_inc],
+        held: vec![0u32; n_inc],
+    };
+    for &c in burning {
         let i = fire.spread.incident[c as usize] as usize;
         if i < n_inc {
-            needed_inc[i] += need(fire, c);
-            burning_inc[i] += 1;
+            tally.needed[i] += needed_flow(fire, c, t_end);
+            tally.burning[i] += 1;
         }
     }
-    // Allocate the flow of working engines, in engine order.
-    let order = sorted_engines(&engines);
-    let reach2 = p.hose_reach_m * p.hose_reach_m;
+    tally
+}
+
+/// Share the flow of each working engine (in engine order) among the burning cells
+/// within hose reach, newest first, for the part of the tick after set-up. Returns the
+/// cells given water and the engines with nothing in reach of a fire still burning.
+fn allocate_flow(
+    fire: &mut FireSim,
+    engines: &Query<(Entity, &mut Engine)>,
+    burning: &[u32],
+    tally: &Tally,
+    (t, t_end, dt): (f64, f64, f64),
+) -> (Vec<u32>, Vec<(Entity, u32)>) {
+    let reach2 = fire.service.hose_reach_m * fire.service.hose_reach_m;
     let g = fire.grid;
     let mut touched: Vec<u32> = Vec::new();
     let mut relocate: Vec<(Entity, u32)> = Vec::new();
-    for &(_, ent) in &order {
+    for (_, ent) in sorted_engines(engines) {
         let (_, en) = engines
             .get(ent)
             .expect("sorted_engines lists entities of this query");
@@ -368,7 +556,7 @@ pub fn suppression_system(
             })
             .collect();
         if inreach.is_empty() {
-            if burning_inc.get(incident as usize).copied().unwrap_or(0) > 0 {
+            if tally.burning.get(incident as usize).copied().unwrap_or(0) > 0 {
                 relocate.push((ent, incident));
             }
             continue;
@@ -388,7 +576,7 @@ pub fn suppression_system(
             if left <= 0.0 {
                 break;
             }
-            let want = need(fire, c) - f64::from(fire.given[c as usize]);
+            let want = needed_flow(fire, c, t_end) - f64::from(fire.given[c as usize]);
             if want <= 0.0 {
                 continue;
             }
@@ -400,47 +588,67 @@ pub fn suppression_system(
             left -= give;
         }
     }
-    // Apply: hold, slow or leave each burning cell.
-    for &c in &burning {
-        let cu = c as usize;
-        let needed = need(fire, c);
-        let given = f64::from(fire.given[cu]);
-        let r = if needed <= 0.0 {
-            if given > 0.0 { 1.0 } else { 0.0 }
-        } else {
-            given / needed
-        };
-        if r >= 1.0 - 1e-9 {
-            fire.spread.slow[cu] = f32::INFINITY;
-            fire.knockdown[cu] += dt as f32;
-            let i = fire.spread.incident[cu] as usize;
-            if i < n_inc {
-                held_inc[i] += 1;
-            }
-            if f64::from(fire.knockdown[cu]) >= p.knockdown_s {
-                fire.spread.extinguish(cu);
-                fire.on_cell_out(cu, &mut state, closures.as_deref_mut(), false);
-            }
-        } else {
-            fire.spread.slow[cu] = if r > 0.0 {
-                (1.0 / (1.0 - r)) as f32
-            } else {
-                1.0
-            };
-            fire.knockdown[cu] = 0.0;
+    (touched, relocate)
+}
+
+/// Hold, slow or leave a burning cell by the share of its needed flow it was given; a
+/// cell held for the knock-down time goes out.
+fn apply_water(
+    fire: &mut FireSim,
+    c: u32,
+    t_end: f64,
+    dt: f64,
+    tally: &mut Tally,
+    state: &mut FireState,
+    closures: &mut Option<ResMut<Closures>>,
+) {
+    let cu = c as usize;
+    let needed = needed_flow(fire, c, t_end);
+    let given = f64::from(fire.given[cu]);
+    let r = if needed <= 0.0 {
+        if given > 0.0 { 1.0 } else { 0.0 }
+    } else {
+        given / needed
+    };
+    if r >= 1.0 - 1e-9 {
+        fire.spread.slow[cu] = f32::INFINITY;
+        fire.knockdown[cu] += dt as f32;
+        let i = fire.spread.incident[cu] as usize;
+        if i < tally.held.len() {
+            tally.held[i] += 1;
         }
+        if f64::from(fire.knockdown[cu]) >= fire.service.knockdown_s {
+            fire.spread.extinguish(cu);
+            fire.on_cell_out(cu, state, closures.as_deref_mut(), false);
+        }
+    } else {
+        fire.spread.slow[cu] = if r > 0.0 {
+            (1.0 / (1.0 - r)) as f32
+        } else {
+            1.0
+        };
+        fire.knockdown[cu] = 0.0;
     }
-    for c in touched {
-        fire.given[c as usize] = 0.0;
-    }
-    // Incidents: contained, out.
-    for k in 0..n_inc {
-        fire.incidents[k].needed_l_min = needed_inc[k];
+}
+
+/// Incidents with no burning cell left are out (their engines go home); those with
+/// every burning cell held are contained.
+fn close_incidents(
+    fire: &mut FireSim,
+    tally: &Tally,
+    t_end: f64,
+    engines: &mut Query<(Entity, &mut Engine)>,
+    roads: Roads,
+    log: &mut EventLog,
+) {
+    let cell_area = fire.grid.cell_area();
+    for k in 0..fire.incidents.len() {
+        fire.incidents[k].needed_l_min = tally.needed[k];
         let inc = &fire.incidents[k];
         if inc.out.is_some() || !inc.started {
             continue;
         }
-        if burning_inc[k] == 0 {
+        if tally.burning[k] == 0 {
             let id = inc.id;
             fire.incidents[k].out = Some(t_end);
             let Incident {
@@ -450,8 +658,8 @@ pub fn suppression_system(
                 ..
             } = fire.incidents[k].clone();
             let buildings = fire.incidents[k].buildings;
-            let pl = place(fire, cell, None);
-            log.emit(t_end, "fire", "fire.out", Severity::Moderate)
+            let pl = fire.place(cell);
+            log.emit(t_end, "fire", outputs::FIRE_OUT.name, Severity::Moderate)
                 .at(pl)
                 .message(format!(
                     "fire {id} out after {:.0} min: {} buildings, {:.0} m² of footprint affected",
@@ -464,32 +672,41 @@ pub fn suppression_system(
                 .with("affected_m2", f64::from(cells_reached) * cell_area)
                 .with("buildings", buildings);
             for ent in fire.incidents[k].engines.clone() {
-                send_home(
-                    fire,
-                    &mut engines,
-                    ent,
-                    t_end,
-                    closures.as_deref(),
-                    couplings,
-                );
+                send_home(fire, engines, ent, t_end, roads.closures, roads.couplings);
             }
-        } else if held_inc[k] == burning_inc[k] && inc.contained.is_none() && inc.working {
+        } else if tally.held[k] == tally.burning[k] && inc.contained.is_none() && inc.working {
             let id = inc.id;
             let cell = inc.cell;
             fire.incidents[k].contained = Some(t_end);
             let since = t_end - fire.incidents[k].t_ignition;
-            log.emit(t_end, "fire", "fire.contained", Severity::Moderate)
-                .at(place(fire, cell, None))
-                .message(format!(
-                    "fire {id} contained {:.0} min after ignition",
-                    since / 60.0
-                ))
-                .with("incident", id)
-                .with("since_ignition_s", since)
-                .with("engines", fire.incidents[k].engines.len());
+            log.emit(
+                t_end,
+                "fire",
+                outputs::FIRE_CONTAINED.name,
+                Severity::Moderate,
+            )
+            .at(fire.place(cell))
+            .message(format!(
+                "fire {id} contained {:.0} min after ignition",
+                since / 60.0
+            ))
+            .with("incident", id)
+            .with("since_ignition_s", since)
+            .with("engines", fire.incidents[k].engines.len());
         }
     }
-    // Engines with nothing in reach move to the road nearest their incident's fire.
+}
+
+/// Engines with nothing in reach move to the road nearest their incident's fire.
+fn relocate_engines(
+    fire: &FireSim,
+    engines: &mut Query<(Entity, &mut Engine)>,
+    relocate: Vec<(Entity, u32)>,
+    burning: &[u32],
+    t_end: f64,
+    roads: Roads,
+) {
+    let g = fire.grid;
     for (ent, incident) in relocate {
         let (ei, ej) = {
             let (_, en) = engines
@@ -521,8 +738,8 @@ pub fn suppression_system(
             en.cell,
             target,
             t_end,
-            closures.as_deref(),
-            couplings,
+            roads.closures,
+            roads.couplings,
         ) {
             en.task = Task::Driving {
                 purpose: Purpose::Reposition { incident },
@@ -574,10 +791,10 @@ pub fn movement_system(
 ) {
     let (t, t_end) = (clock.t(), clock.t_end());
     let fire = &mut *fire;
-    let setup = fire.service.setup_s;
-    let couplings = couplings.as_deref();
-    let mask = Couplings::of(couplings).vehicle_mask();
-    let version = closures.as_ref().map_or(0, |c| c.version);
+    let roads = Roads {
+        closures: closures.as_deref(),
+        couplings: couplings.as_deref(),
+    };
     for (_, ent) in sorted_engines(&engines) {
         let (_, mut en) = engines
             .get_mut(ent)
@@ -587,57 +804,8 @@ pub fn movement_system(
             continue;
         };
         let purpose = *purpose;
-        if route.version != version {
-            route.version = version;
-            let k = route.index_at(t).min(route.cells.len() - 1);
-            let blocked = closures.as_deref().is_some_and(|cl| {
-                route.cells[k..]
-                    .iter()
-                    .any(|&c| cl.blocked_by(c as usize, mask))
-            });
-            if blocked || route.stuck {
-                let here = route.cells[k];
-                let start = route.times[k].max(t);
-                let old_eta = *route.times.last().expect("non-empty");
-                match plan(
-                    &fire.net,
-                    here,
-                    route.target(),
-                    start,
-                    closures.as_deref(),
-                    couplings,
-                ) {
-                    Some(new) => {
-                        let delay = new.times.last().copied().unwrap_or(start) - old_eta;
-                        *route = new;
-                        log.emit(t, "fire", "engine.rerouted", Severity::Minor)
-                            .at(place(fire, here, None))
-                            .message(format!(
-                                "engine {} re-routed around a closed road ({:+.0} s)",
-                                en.id, delay
-                            ))
-                            .with("engine", en.id.clone())
-                            .with("delay_s", delay);
-                    }
-                    None => {
-                        if !route.stuck {
-                            log.emit(t, "fire", "engine.stranded", Severity::Major)
-                                .at(place(fire, here, None))
-                                .message(format!(
-                                    "engine {} has no open route; waiting for roads to reopen",
-                                    en.id
-                                ))
-                                .with("engine", en.id.clone());
-                        }
-                        *route = Route {
-                            cells: vec![here, route.target()],
-                            times: vec![start, f64::INFINITY],
-                            version,
-                            stuck: true,
-                        };
-                    }
-                }
-            }
+        if route.version != roads.version() {
+            reroute_if_closed(fire, &en.id, route, t, roads, &mut log);
         }
         let k = route.index_at(t_end);
         en.cell = route.cells[k.min(route.cells.len() - 1)];
@@ -646,59 +814,142 @@ pub fn movement_system(
             continue;
         }
         en.cell = route.target();
-        match purpose {
-            Purpose::Return => en.task = Task::Idle,
-            Purpose::Reposition { incident } => {
-                en.task = Task::Working {
-                    incident,
-                    from: arrive + setup,
-                }
-            }
-            Purpose::Respond { incident, t_order } => {
-                let i = incident as usize;
-                if fire.incidents[i].out.is_some() {
-                    en.task = Task::Idle;
-                    let home = en.home;
-                    if en.cell != home
-                        && let Some(r) = plan(
-                            &fire.net,
-                            en.cell,
-                            home,
-                            arrive,
-                            closures.as_deref(),
-                            couplings,
-                        )
-                    {
-                        en.task = Task::Driving {
-                            purpose: Purpose::Return,
-                            route: r,
-                        };
-                    }
-                    continue;
-                }
-                en.task = Task::Working {
-                    incident,
-                    from: arrive + setup,
-                };
-                let response = arrive - t_order;
-                fire.incidents[i].working = true;
-                if fire.incidents[i].first_arrival.is_none() {
-                    fire.incidents[i].first_arrival = Some(arrive);
-                    fire.response_times.push(response);
-                }
-                let id = en.id.clone();
-                let cell = en.cell;
-                log.emit(arrive, "fire", "engine.arrived", Severity::Moderate)
-                    .at(place(fire, cell, None))
+        on_arrival(fire, en, purpose, arrive, roads, &mut log);
+    }
+}
+
+/// The closures changed since the route was planned: if a closed cell lies ahead (or the
+/// engine was stuck), plan again from the last cell reached, or wait there.
+fn reroute_if_closed(
+    fire: &FireSim,
+    engine: &str,
+    route: &mut Route,
+    t: f64,
+    roads: Roads,
+    log: &mut EventLog,
+) {
+    let version = roads.version();
+    let mask = Couplings::of(roads.couplings).vehicle_mask();
+    route.version = version;
+    let k = route.index_at(t).min(route.cells.len() - 1);
+    let blocked = roads.closures.is_some_and(|cl| {
+        route.cells[k..]
+            .iter()
+            .any(|&c| cl.blocked_by(c as usize, mask))
+    });
+    if !(blocked || route.stuck) {
+        return;
+    }
+    let here = route.cells[k];
+    let start = route.times[k].max(t);
+    let old_eta = *route.times.last().expect("non-empty");
+    match plan(
+        &fire.net,
+        here,
+        route.target(),
+        start,
+        roads.closures,
+        roads.couplings,
+    ) {
+        Some(new) => {
+            let delay = new.times.last().copied().unwrap_or(start) - old_eta;
+            *route = new;
+            log.emit(t, "fire", outputs::ENGINE_REROUTED.name, Severity::Minor)
+                .at(fire.place(here))
+                .message(format!(
+                    "engine {engine} re-routed around a closed road ({delay:+.0} s)"
+                ))
+                .with("engine", engine.to_owned())
+                .with("delay_s", delay);
+        }
+        None => {
+            if !route.stuck {
+                log.emit(t, "fire", outputs::ENGINE_STRANDED.name, Severity::Major)
+                    .at(fire.place(here))
                     .message(format!(
-                        "engine {id} on scene at fire {incident}, {:.0} s after the dispatch order",
-                        response
+                        "engine {engine} has no open route; waiting for roads to reopen"
                     ))
-                    .with("incident", incident)
-                    .with("engine", id)
-                    .with("response_time_s", response)
-                    .with("travel_time_s", arrive - t_order - fire.service.turnout_s);
+                    .with("engine", engine.to_owned());
             }
+            *route = Route {
+                cells: vec![here, route.target()],
+                times: vec![start, f64::INFINITY],
+                version,
+                stuck: true,
+            };
+        }
+    }
+}
+
+/// An engine reached the end of its route at `arrive`: home (idle), in position (set-up
+/// starts), or on scene (its response time is recorded) unless the fire is already out
+/// (it drives home).
+fn on_arrival(
+    fire: &mut FireSim,
+    en: &mut Engine,
+    purpose: Purpose,
+    arrive: f64,
+    roads: Roads,
+    log: &mut EventLog,
+) {
+    let setup = fire.service.setup_s;
+    match purpose {
+        Purpose::Return => en.task = Task::Idle,
+        Purpose::Reposition { incident } => {
+            en.task = Task::Working {
+                incident,
+                from: arrive + setup,
+            }
+        }
+        Purpose::Respond { incident, t_order } => {
+            let i = incident as usize;
+            if fire.incidents[i].out.is_some() {
+                en.task = Task::Idle;
+                let home = en.home;
+                if en.cell != home
+                    && let Some(r) = plan(
+                        &fire.net,
+                        en.cell,
+                        home,
+                        arrive,
+                        roads.closures,
+                        roads.couplings,
+                    )
+                {
+                    en.task = Task::Driving {
+                        purpose: Purpose::Return,
+                        route: r,
+                    };
+                }
+                return;
+            }
+            en.task = Task::Working {
+                incident,
+                from: arrive + setup,
+            };
+            let response = arrive - t_order;
+            fire.incidents[i].working = true;
+            if fire.incidents[i].first_arrival.is_none() {
+                fire.incidents[i].first_arrival = Some(arrive);
+                fire.response_times.push(response);
+            }
+            let id = en.id.clone();
+            let cell = en.cell;
+            log.emit(
+                arrive,
+                "fire",
+                outputs::ENGINE_ARRIVED.name,
+                Severity::Moderate,
+            )
+            .at(fire.place(cell))
+            .message(format!(
+                "engine {id} on scene at fire {incident}, {:.0} s after the dispatch order",
+                response
+            ))
+            .with("incident", incident)
+            .with("engine", id)
+            .with("response_time_s", response)
+            .with("travel_time_s", arrive - t_order - fire.service.turnout_s);
         }
     }
 }

@@ -118,18 +118,163 @@ fn slope(x: &[f64], y: &[f64]) -> f64 {
     sxy / sxx
 }
 
+/// The uniform block of buildings of `hamada_spread_speed`, on a 1-m grid.
+struct Block {
+    /// Building side, m.
+    a: usize,
+    /// Gap, m.
+    d: usize,
+    nx: usize,
+    ny: usize,
+    /// Pitch indices of the ignited building.
+    origin: (usize, usize),
+}
+
+impl Block {
+    fn pitch(&self) -> usize {
+        self.a + self.d
+    }
+
+    /// The centre cell of the ignited building.
+    fn start_cell(&self) -> usize {
+        let (bi, bj) = self.origin;
+        let (ci, cj) = (
+            bi * self.pitch() + self.a / 2,
+            bj * self.pitch() + self.a / 2,
+        );
+        cj * self.nx + ci
+    }
+
+    /// The building at pitch indices (i, j).
+    fn building(&self, city: &City, i: usize, j: usize) -> usize {
+        city.building[(j * self.pitch()) * self.nx + i * self.pitch()] as usize
+    }
+}
+
+/// Burn `city` from `start` until `t_end` in steps of 5 min under the spec's uniform
+/// wind: the spread, the cells reached in order, and their count after each step.
+fn burn(
+    city: &City,
+    s: &FireSpec,
+    start: usize,
+    t_end: f64,
+    label: String,
+) -> (Spread, Vec<u32>, Series) {
+    let setup = spread_setup(city, s, &RngStreams::new(1)).expect("valid");
+    let mut sp = Spread::new(setup);
+    sp.ignite(start, 0.0, 0);
+    let (u, w) = s.wind();
+    let mut ign = Vec::new();
+    let mut area = Series {
+        label,
+        x: vec![],
+        y: vec![],
+    };
+    let mut t = 0.0;
+    while t < t_end {
+        t += 300.0;
+        sp.advance(t, Wind::Uniform(u as f32, w as f32), &mut ign);
+        area.x.push(t / 60.0);
+        area.y.push(ign.len() as f64);
+    }
+    (sp, ign, area)
+}
+
+/// Spread speed along each axis from the ignited building (least-squares slope of first
+/// arrival against distance, from the second pitch on) over Hamada's `want`, pushed to
+/// `checks`; returns how far the fire got along each axis, m.
+fn axis_speed_checks(
+    case: &str,
+    block: &Block,
+    city: &City,
+    sp: &Spread,
+    want: [f64; 3],
+    (f, v): (f64, f64),
+    checks: &mut Vec<Check>,
+) -> [f64; 4] {
+    let p = block.pitch() as f64;
+    let (bi, bj) = block.origin;
+    let tb = building_arrivals(city, sp);
+    let nbx = block.nx / block.pitch();
+    let nby = block.ny / block.pitch();
+    let dirs: [(&str, i64, i64, usize); 4] = [
+        ("downwind", 1, 0, DOWN),
+        ("upwind", -1, 0, UP),
+        ("crosswind north", 0, -1, spread::CROSS),
+        ("crosswind south", 0, 1, spread::CROSS),
+    ];
+    let mut reach = [0.0f64; 4];
+    for (k, (name, di, dj, x)) in dirs.iter().enumerate() {
+        let (mut xs, mut ys) = (vec![], vec![]);
+        for step in 2.. {
+            let (i, j) = (bi as i64 + di * step, bj as i64 + dj * step);
+            if i < 0 || j < 0 || i >= nbx as i64 || j >= nby as i64 {
+                break;
+            }
+            let t = tb[block.building(city, i as usize, j as usize)];
+            if !t.is_finite() {
+                break;
+            }
+            xs.push(step as f64 * p);
+            ys.push(t);
+            reach[k] = step as f64 * p;
+        }
+        let ros = if xs.len() >= 3 {
+            60.0 / slope(&xs, &ys)
+        } else {
+            f64::NAN
+        };
+        checks.push(Check::new(
+            case,
+            &format!("{name} speed / Hamada, V = {v} m/s, f = {f}"),
+            ros / want[*x],
+            0.85,
+            1.15,
+            "ratio",
+        ));
+    }
+    reach
+}
+
+/// Burnt length along the wind over width across it after 1 h, and the same ratio of
+/// Hamada's double semi-ellipse with speeds `want`.
+fn elongation(sp: &Spread, ign: &[u32], nx: usize, want: [f64; 3]) -> (f64, f64) {
+    let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0, usize::MAX, 0);
+    for &c in ign {
+        let (i, j) = (c as usize % nx, c as usize / nx);
+        if sp.arrival[c as usize] <= 3600.0 {
+            x0 = x0.min(i);
+            x1 = x1.max(i);
+            y0 = y0.min(j);
+            y1 = y1.max(j);
+        }
+    }
+    let ratio = (x1 - x0) as f64 / (y1 - y0) as f64;
+    // The double semi-ellipse's length over its greatest width.
+    let half_width = (0..=1800)
+        .map(|n| {
+            let th = n as f64 / 1800.0 * std::f64::consts::PI;
+            spread::ros_in_direction(want, th.cos()) * th.sin()
+        })
+        .fold(0.0, f64::max);
+    (ratio, (want[DOWN] + want[UP]) / (2.0 * half_width))
+}
+
 /// Spread speed on a uniform block of 10 × 10 m buildings 3 m apart (the firebench
 /// fixture geometry), wind 0, 5 and 10 m/s, all wooden and 40 % fire-resistive.
 pub fn hamada_spread_speed() -> CaseResult {
     let case = "hamada-spread-speed";
-    let (a, d) = (10usize, 3usize);
-    let p = (a + d) as f64;
-    let (nx, ny) = (91 * 13, 39 * 13);
     // Ignite the centre of a building 15 pitches from the west edge, mid-height.
-    let (bi, bj) = (15usize, 19usize);
+    let block = Block {
+        a: 10,
+        d: 3,
+        nx: 91 * 13,
+        ny: 39 * 13,
+        origin: (15, 19),
+    };
+    let p = block.pitch() as f64;
     let t_end = 6000.0;
     let mut checks = Vec::new();
-    let mut figures = Vec::new();
     let mut area_series = Vec::new();
     let mut elong = Series {
         label: "simulated".into(),
@@ -142,137 +287,58 @@ pub fn hamada_spread_speed() -> CaseResult {
         y: vec![],
     };
     for (f, winds) in [(0.0, vec![0.0, 5.0, 10.0]), (0.4, vec![5.0, 10.0])] {
-        let city = block_city(nx, ny, a, d, f, 7);
+        let city = block_city(block.nx, block.ny, block.a, block.d, f, 7);
         for v in winds {
             let s = spec(v, FireSpec::default().spread_cv, None);
-            let setup = spread_setup(&city, &s, &RngStreams::new(1)).expect("valid");
-            let mut sp = Spread::new(setup);
-            let (ci, cj) = (bi * (a + d) + a / 2, bj * (a + d) + a / 2);
-            sp.ignite(cj * nx + ci, 0.0, 0);
-            let (u, w) = s.wind();
-            let mut ign = Vec::new();
-            let mut area = Series {
-                label: format!("V = {v} m/s, f = {f}"),
-                x: vec![],
-                y: vec![],
-            };
-            let mut t = 0.0;
-            while t < t_end {
-                t += 300.0;
-                sp.advance(t, Wind::Uniform(u as f32, w as f32), &mut ign);
-                if f == 0.0 {
-                    area.x.push(t / 60.0);
-                    area.y.push(ign.len() as f64);
-                }
+            let label = format!("V = {v} m/s, f = {f}");
+            let (sp, ign, area) = burn(&city, &s, block.start_cell(), t_end, label);
+            let want = spread::hamada_ros(block.a as f64, block.d as f64, f, v);
+            let reach = axis_speed_checks(case, &block, &city, &sp, want, (f, v), &mut checks);
+            if f != 0.0 {
+                continue;
             }
-            if f == 0.0 {
-                area_series.push(area);
-            }
-            let tb = building_arrivals(&city, &sp);
-            let nbx = nx / (a + d);
-            let at =
-                |i: usize, j: usize| tb[city.building[(j * (a + d)) * nx + i * (a + d)] as usize];
-            let _ = at;
-            let bid = |i: usize, j: usize| city.building[(j * (a + d)) * nx + i * (a + d)] as usize;
-            let nby = ny / (a + d);
-            let dirs: [(&str, i64, i64, usize); 4] = [
-                ("downwind", 1, 0, DOWN),
-                ("upwind", -1, 0, UP),
-                ("crosswind north", 0, -1, spread::CROSS),
-                ("crosswind south", 0, 1, spread::CROSS),
-            ];
-            let want = spread::hamada_ros(a as f64, d as f64, f, v);
-            let mut reach = [0.0f64; 4];
-            for (k, (name, di, dj, x)) in dirs.iter().enumerate() {
-                let (mut xs, mut ys) = (vec![], vec![]);
-                for step in 2.. {
-                    let (i, j) = (bi as i64 + di * step, bj as i64 + dj * step);
-                    if i < 0 || j < 0 || i >= nbx as i64 || j >= nby as i64 {
-                        break;
-                    }
-                    let t = tb[bid(i as usize, j as usize)];
-                    if !t.is_finite() {
-                        break;
-                    }
-                    xs.push(step as f64 * p);
-                    ys.push(t);
-                    reach[k] = step as f64 * p;
-                }
-                let ros = if xs.len() >= 3 {
-                    60.0 / slope(&xs, &ys)
-                } else {
-                    f64::NAN
-                };
+            area_series.push(area);
+            let (ratio, want_ratio) = elongation(&sp, &ign, block.nx, want);
+            elong.x.push(v);
+            elong.y.push(ratio);
+            elong_ref.x.push(v);
+            elong_ref.y.push(want_ratio);
+            checks.push(Check::new(
+                case,
+                &format!("burnt length / width after 1 h / Hamada, V = {v} m/s"),
+                ratio / want_ratio,
+                0.75,
+                1.25,
+                "ratio",
+            ));
+            if v > 0.0 {
                 checks.push(Check::new(
                     case,
-                    &format!("{name} speed / Hamada, V = {v} m/s, f = {f}"),
-                    ros / want[*x],
-                    0.85,
-                    1.15,
+                    &format!("downwind / upwind reach, V = {v} m/s"),
+                    reach[0] / reach[1].max(p),
+                    1.2,
+                    f64::INFINITY,
                     "ratio",
                 ));
-                let _ = name;
-            }
-            if f == 0.0 {
-                // Burnt shape: along-wind length over crosswind width at the end.
-                let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0, usize::MAX, 0);
-                for &c in &ign {
-                    let (i, j) = (c as usize % nx, c as usize / nx);
-                    if sp.arrival[c as usize] <= 3600.0 {
-                        x0 = x0.min(i);
-                        x1 = x1.max(i);
-                        y0 = y0.min(j);
-                        y1 = y1.max(j);
-                    }
-                }
-                let ratio = (x1 - x0) as f64 / (y1 - y0) as f64;
-                // The double semi-ellipse's length over its greatest width.
-                let half_width = (0..=1800)
-                    .map(|n| {
-                        let th = n as f64 / 1800.0 * std::f64::consts::PI;
-                        spread::ros_in_direction(want, th.cos()) * th.sin()
-                    })
-                    .fold(0.0, f64::max);
-                let want_ratio = (want[DOWN] + want[UP]) / (2.0 * half_width);
-                elong.x.push(v);
-                elong.y.push(ratio);
-                elong_ref.x.push(v);
-                elong_ref.y.push(want_ratio);
-                checks.push(Check::new(
-                    case,
-                    &format!("burnt length / width after 1 h / Hamada, V = {v} m/s"),
-                    ratio / want_ratio,
-                    0.75,
-                    1.25,
-                    "ratio",
-                ));
-                if v > 0.0 {
-                    checks.push(Check::new(
-                        case,
-                        &format!("downwind / upwind reach, V = {v} m/s"),
-                        reach[0] / reach[1].max(p),
-                        1.2,
-                        f64::INFINITY,
-                        "ratio",
-                    ));
-                }
             }
         }
     }
-    figures.push(Figure {
-        name: "fire-burnt-area".into(),
-        title: "Burning or burnt building area on a uniform block (a = 10 m, d = 3 m)".into(),
-        x_label: "time (min)".into(),
-        y_label: "building area reached (m²)".into(),
-        series: area_series,
-    });
-    figures.push(Figure {
-        name: "fire-elongation".into(),
-        title: "Elongation of the burnt area after 1 h".into(),
-        x_label: "wind speed (m/s)".into(),
-        y_label: "length / width".into(),
-        series: vec![elong, elong_ref],
-    });
+    let figures = vec![
+        Figure {
+            name: "fire-burnt-area".into(),
+            title: "Burning or burnt building area on a uniform block (a = 10 m, d = 3 m)".into(),
+            x_label: "time (min)".into(),
+            y_label: "building area reached (m²)".into(),
+            series: area_series,
+        },
+        Figure {
+            name: "fire-elongation".into(),
+            title: "Elongation of the burnt area after 1 h".into(),
+            x_label: "wind speed (m/s)".into(),
+            y_label: "length / width".into(),
+            series: vec![elong, elong_ref],
+        },
+    ];
     CaseResult {
         checks,
         figures,
