@@ -138,6 +138,7 @@ pub const KPI_INJURED: OutputDef = def(
 );
 
 // ---- events (source `crowd`) -----------------------------------------------------------
+// The unit of an event is that of its main data value, if any.
 
 pub const SHELTER_UNREACHABLE: OutputDef = def(
     Event,

@@ -80,8 +80,8 @@ pub const KPI_BACKUP_EXHAUSTED: OutputDef = def(
     "hospitals whose generators ran out during the run",
 );
 
-// ---- events (source `lifelines`; the place names the asset; the unit is that of the
-// main data value, if any) ----------------------------------------------------------------
+// ---- events (source `lifelines`; the place names the asset) ----------------------------
+// The unit of an event is that of its main data value, if any.
 
 pub const ASSET_DAMAGED: OutputDef = def(
     Event,
