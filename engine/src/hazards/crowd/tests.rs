@@ -167,6 +167,40 @@ premovement = { median_s = 60, log_sd = 0.5 }
     assert!(e.contains("exactly one"), "{e}");
 }
 
+/// `crucible check` reports the errors found against the city (gate, group and shelter
+/// problems) without building a simulation, at the offending key.
+#[test]
+fn check_finds_city_errors_without_building() {
+    let check = |text: &str| {
+        let loaded = parse(text, "test.toml", Path::new(".")).unwrap();
+        let city = prepare_city(&loaded).unwrap();
+        crate::run::check(&loaded, &city, 1).map_err(|e| e.to_string())
+    };
+    assert!(check(&plaza("2.0", "10", "[-5, -3, 5, 3]")).is_ok());
+    let e = check(&plaza("2.0", "1000", "[-5, -3, 5, 3]")).unwrap_err();
+    assert!(e.contains("more than a crowd can physically hold"), "{e}");
+    assert!(e.contains("venue.groups[0].people"), "names the key: {e}");
+    let e =
+        check(&plaza("2.0", "10", "[-10, -5, -9.5, -4.5]").replace("\"rectangle\"", "\"ellipse\""))
+            .unwrap_err();
+    assert!(e.contains("no walkable ground"), "{e}");
+}
+
+/// Output names are unique within a kind, so the outputs table can be a key; per-goal
+/// gauges carry the `{id}` placeholder.
+#[test]
+fn outputs_table_is_consistent() {
+    let all = outputs::OUTPUTS;
+    for (k, a) in all.iter().enumerate() {
+        for b in &all[k + 1..] {
+            assert!(!(a.kind == b.kind && a.name == b.name), "{} twice", a.name);
+        }
+    }
+    for d in [outputs::GATE_FLOW, outputs::SHELTER_OCCUPANCY] {
+        assert!(d.name.contains("{id}") && d.description.contains("{id}"));
+    }
+}
+
 #[test]
 fn people_with_no_way_out_are_counted_not_lost() {
     // An inner wall boxes in the east end: those people can never leave.

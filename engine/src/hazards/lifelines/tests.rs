@@ -1,9 +1,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::network::depth_at;
+use super::setup::fragility_capacity;
 use super::*;
-use crate::city::LandUse;
+use crate::city::{AssetKind, City, LandUse};
 use crate::events::Event;
+use crate::rng::RngStreams;
 use crate::run::{RunOutput, prepare_city, run};
 use crate::scenario::parse;
 
@@ -139,6 +142,21 @@ fn unknown_failure_asset_is_an_error() {
     };
     let msg = e.to_string();
     assert!(msg.contains("NOPE") && msg.contains("failures"), "{msg}");
+}
+
+/// `crucible check` finds the same bad asset id without building a simulation.
+#[test]
+fn unknown_failure_asset_is_found_by_check() {
+    let text = SMALL.replace("asset = \"S1\", t_s", "asset = \"NOPE\", t_s");
+    let loaded = parse(&text, "test.toml", Path::new(".")).unwrap();
+    let city = prepare_city(&loaded).unwrap();
+    let Err(e) = crate::run::check(&loaded, &city, 1) else {
+        panic!("should fail")
+    };
+    let msg = e.to_string();
+    assert!(msg.contains("NOPE") && msg.contains("failures"), "{msg}");
+    let good = parse(SMALL, "test.toml", Path::new(".")).unwrap();
+    assert!(crate::run::check(&good, &city, 1).is_ok());
 }
 
 /// Failing the substation that feeds the pump stations stops them, and more ground
@@ -314,4 +332,15 @@ fn power_hospital_coupling_switch() {
     assert!(find(&off.events, "hospital.on_backup", "H1").is_none());
     assert!(find(&off.events, "asset.failed", "H1").is_none());
     assert!(find(&off.events, "asset.failed", "P1").is_some());
+}
+
+/// Output names are unique within a kind, so the outputs table can be a key.
+#[test]
+fn output_names_are_unique_per_kind() {
+    let all = outputs::OUTPUTS;
+    for (k, a) in all.iter().enumerate() {
+        for b in &all[k + 1..] {
+            assert!(!(a.kind == b.kind && a.name == b.name), "{} twice", a.name);
+        }
+    }
 }
