@@ -61,9 +61,10 @@ impl Manifest {
     }
 }
 
-/// Make `dir` a crucible output folder, or refuse it ([`ForeignFolder`]): it is created
-/// if missing, taken if empty, and accepted as is if crucible wrote it before.
-pub fn claim(dir: &Path) -> Result<()> {
+/// Refuse `dir` ([`ForeignFolder`]) unless it is missing, empty or a crucible output
+/// folder; nothing is written. Commands call it before the work, so that a wrong
+/// `--out` is said at once, not after a long run.
+pub fn check(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         anyhow::bail!(ForeignFolder(dir.to_path_buf()));
     }
@@ -72,6 +73,16 @@ pub fn claim(dir: &Path) -> Result<()> {
     }
     if dir.exists() && fs::read_dir(dir)?.next().is_some() {
         anyhow::bail!(ForeignFolder(dir.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Make `dir` a crucible output folder, or refuse it (see [`check`]): it is created if
+/// missing, taken if empty, and accepted as is if crucible wrote it before.
+pub fn claim(dir: &Path) -> Result<()> {
+    check(dir)?;
+    if Manifest::read(dir)?.is_some() {
+        return Ok(());
     }
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;

@@ -117,6 +117,9 @@ pub fn run(args: Args) -> Outcome {
     if args.jobs.is_some_and(|j| j > crate::MAX_THREADS) {
         return Outcome::BadInput(format!("--jobs must be at most {}", crate::MAX_THREADS));
     }
+    if let Err(e) = output::check(&args.out) {
+        return failed(e);
+    }
     if let Some(n) = args.runs {
         if n == 0 {
             return Outcome::BadInput("--runs must be at least 1".into());

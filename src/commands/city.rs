@@ -22,6 +22,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> Outcome {
     let t = Instant::now();
+    if let Err(e) = crate::output::check(&args.out) {
+        return failed(e);
+    }
     let (_, city) = match load_with_city(&args.scenario) {
         Ok(x) => x,
         Err(o) => return o,

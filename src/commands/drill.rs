@@ -140,6 +140,9 @@ pub fn run(args: Args) -> Outcome {
         Ok(o) => o,
         Err(m) => return Outcome::BadInput(m),
     };
+    if let Err(e) = output::check(&args.out) {
+        return failed(e);
+    }
     let (loaded, city) = match load_with_city(&args.scenario) {
         Ok(x) => x,
         Err(o) => return o,

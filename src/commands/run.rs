@@ -34,6 +34,9 @@ const PROGRESS_STEPS: u64 = 1000;
 
 pub fn run(args: Args) -> Outcome {
     let started = Instant::now();
+    if let Err(e) = crate::output::check(&args.out) {
+        return failed(e);
+    }
     let (loaded, city) = match load_with_city(&args.scenario) {
         Ok(x) => x,
         Err(o) => return o,
