@@ -1,14 +1,23 @@
 //! `crucible`: run disaster scenarios over a city grid and check them against standards.
 
+// Printing goes through `say!`/`tell!` (console.rs): `println!` panics on a closed pipe.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod aggregate;
 mod commands;
+mod console;
+mod logging;
 mod maps;
 mod output;
+mod progress;
 mod report;
+mod run_folder;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
+
+use crate::console::Verbosity;
 
 /// crucible simulates urban fires, typhoon flooding and crowd surges over a city grid,
 /// with the hazards coupled to each other and to the city's lifelines, and checks each
@@ -17,7 +26,14 @@ use clap::{Parser, Subcommand};
 /// Start with `crucible run scenarios/futian-default.toml --out out/default`, then look
 /// at out/default/summary.json and out/default/maps/.
 #[derive(Parser)]
-#[command(name = "crucible", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "crucible",
+    version,
+    about,
+    long_about,
+    max_term_width = 100,
+    after_long_help = AFTER_HELP
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,7 +41,31 @@ struct Cli {
     /// only files in its own folder tree.
     #[arg(long, global = true, value_name = "DIR")]
     allow_path: Vec<std::path::PathBuf>,
+    /// Print only errors: no progress, no warnings.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print more: -v what the engine reports as information, -vv debugging detail.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
 }
+
+const AFTER_HELP: &str = "\
+Output folders (--out): created if missing. An existing folder must be empty or one crucible
+wrote (it holds .crucible-output.json, the list of the files crucible put there); any other
+folder is refused (exit 2). Only files on that list are replaced or removed: files of your
+own beside the outputs, even in maps/ or plots/, are left alone.
+
+Progress: a bar on a terminal; otherwise (a log file, CI) a plain line every 10 s
+(CRUCIBLE_PROGRESS_S=seconds to change it). A warning repeated (say once per run of a batch)
+is printed once, and its count at the end.
+
+Environment:
+  RAYON_NUM_THREADS=N  worker threads, 1 to 4096 (unset or empty: one per core); anything
+                       else is refused (exit 2)
+  CRUCIBLE_LOG=FILTER  log filter replacing -q/-v (e.g. `info`, `crucible_engine=debug`)
+  NO_COLOR=1           no colour (there is none anyway when stderr is not a terminal)
+
+Exit codes: 0 success, 1 the run (or a validation case) failed, 2 bad input.";
 
 #[derive(Subcommand)]
 enum Command {
@@ -63,37 +103,61 @@ pub enum Outcome {
     BadInput(String),
 }
 
+/// The worker threads RAYON_NUM_THREADS asks for (None: one per core). Rayon itself
+/// would ignore a value it cannot read and silently use one thread per core.
+fn worker_threads() -> Result<Option<usize>, String> {
+    let Some(value) = std::env::var_os("RAYON_NUM_THREADS") else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(Some(n)),
+        Ok(n) if n > MAX_THREADS => Err(format!(
+            "RAYON_NUM_THREADS={text}: at most {MAX_THREADS} threads"
+        )),
+        _ => Err(format!(
+            "RAYON_NUM_THREADS={text}: expected a whole number of threads from 1 to {MAX_THREADS} (unset it for one per core)"
+        )),
+    }
+}
+
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CRUCIBLE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
     let cli = Cli::parse();
+    let verbosity = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, 0) => Verbosity::Normal,
+        (false, 1) => Verbosity::Verbose,
+        (false, _) => Verbosity::Debug,
+    };
+    console::set_verbosity(verbosity);
+    logging::init(verbosity);
+    let code = exit_code(run(cli.command, cli.allow_path));
+    logging::finish();
+    code
+}
+
+fn run(command: Command, allow_path: Vec<std::path::PathBuf>) -> Outcome {
     // The worker pool is started here, so that a RAYON_NUM_THREADS the machine cannot
     // honour is an error rather than a panic inside the first parallel loop (or minutes
     // spent starting threads up to the system's limit).
-    let env_threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_default();
-    if env_threads
-        .trim()
-        .parse::<usize>()
-        .is_ok_and(|n| n > MAX_THREADS)
-    {
-        eprintln!("error: RAYON_NUM_THREADS={env_threads}: at most {MAX_THREADS} threads");
-        return ExitCode::from(2);
+    let threads = match worker_threads() {
+        Ok(t) => t,
+        Err(m) => return Outcome::BadInput(m),
+    };
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        pool = pool.num_threads(n);
     }
-    if let Err(e) = rayon::ThreadPoolBuilder::new().build_global() {
-        eprintln!("error: cannot start the worker threads (RAYON_NUM_THREADS={env_threads}): {e}");
-        return ExitCode::from(2);
+    if let Err(e) = pool.build_global() {
+        return Outcome::BadInput(format!("cannot start the worker threads: {e}"));
     }
-    if let Err(e) = crucible_engine::files::allow_dirs(&cli.allow_path) {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
+    if let Err(e) = crucible_engine::files::allow_dirs(&allow_path) {
+        return Outcome::BadInput(e.to_string());
     }
-    let outcome = match cli.command {
+    match command {
         Command::Run(a) => commands::run::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::City(a) => commands::city::run(a),
@@ -103,18 +167,21 @@ fn main() -> ExitCode {
         Command::Merge(a) => commands::batch::merge(a),
         Command::Drill(a) => commands::drill::run(a),
         Command::Schema => {
-            println!("{}", crucible_engine::scenario::json_schema());
+            crate::say!("{}", crucible_engine::scenario::json_schema());
             Outcome::Ok
         }
-    };
+    }
+}
+
+fn exit_code(outcome: Outcome) -> ExitCode {
     match outcome {
         Outcome::Ok => ExitCode::SUCCESS,
         Outcome::Failed(m) => {
-            eprintln!("error: {m}");
+            crate::tell!("error: {m}");
             ExitCode::from(1)
         }
         Outcome::BadInput(m) => {
-            eprintln!("error: {m}");
+            crate::tell!("error: {m}");
             ExitCode::from(2)
         }
     }

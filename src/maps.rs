@@ -31,7 +31,7 @@ fn asset_color(kind: AssetKind) -> [u8; 3] {
 }
 
 /// Markers for the city's assets.
-pub fn asset_markers(city: &City) -> Vec<Marker> {
+fn asset_markers(city: &City) -> Vec<Marker> {
     let g = city.grid;
     city.assets
         .iter()
@@ -45,7 +45,7 @@ pub fn asset_markers(city: &City) -> Vec<Marker> {
 }
 
 /// Land use, lightened, as the base under sparse layers.
-pub fn base_map(city: &City) -> Vec<[u8; 3]> {
+fn base_map(city: &City) -> Vec<[u8; 3]> {
     city.landuse
         .iter()
         .map(|l| {
@@ -59,10 +59,28 @@ pub fn base_map(city: &City) -> Vec<[u8; 3]> {
         .collect()
 }
 
-/// Draw a raster to PNG over the city's base map, with its assets.
-pub fn render_raster(r: &Raster, city: &City, path: &Path) -> Result<()> {
-    let base = base_map(city);
-    let markers = asset_markers(city);
+/// What every map of a city is drawn over: the muted land use and the assets. Made once
+/// per city and shared by all its maps.
+pub struct Backdrop {
+    nx: usize,
+    ny: usize,
+    base: Vec<[u8; 3]>,
+    markers: Vec<Marker>,
+}
+
+impl Backdrop {
+    pub fn of(city: &City) -> Self {
+        Self {
+            nx: city.grid.nx,
+            ny: city.grid.ny,
+            base: base_map(city),
+            markers: asset_markers(city),
+        }
+    }
+}
+
+/// Draw a raster to PNG over the backdrop (when both are on the same grid).
+pub fn render_raster(r: &Raster, backdrop: &Backdrop, path: &Path) -> Result<()> {
     let style = match &r.kind {
         RasterKind::Continuous { palette } => MapStyle::Continuous {
             ramp: ramp(*palette),
@@ -70,7 +88,7 @@ pub fn render_raster(r: &Raster, city: &City, path: &Path) -> Result<()> {
         },
         RasterKind::Categorical { classes } => MapStyle::Categorical { classes },
     };
-    let same_grid = r.grid.nx == city.grid.nx && r.grid.ny == city.grid.ny;
+    let same_grid = r.grid.nx == backdrop.nx && r.grid.ny == backdrop.ny;
     let view = MapView {
         title: &r.title,
         unit: &r.unit,
@@ -79,8 +97,8 @@ pub fn render_raster(r: &Raster, city: &City, path: &Path) -> Result<()> {
         cell_m: r.grid.cell,
         data: &r.data,
         style,
-        background: same_grid.then_some(base.as_slice()),
-        markers: if same_grid { &markers } else { &[] },
+        background: same_grid.then_some(backdrop.base.as_slice()),
+        markers: if same_grid { &backdrop.markers } else { &[] },
     };
     render_map(&view, path)?;
     Ok(())

@@ -4,11 +4,12 @@
 //! test reads.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use base64::Engine as _;
 use crucible_engine::batch::LoadedBatch;
+
+use crate::output::Staged;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -25,9 +26,28 @@ pub struct Section {
     pub plots: Vec<String>,
 }
 
-/// Write `out/report.html` from its sections.
+impl Section {
+    pub fn table(title: &str, table: Vec<Vec<String>>) -> Self {
+        Self {
+            title: title.into(),
+            table,
+            plots: Vec::new(),
+        }
+    }
+
+    pub fn plots(title: &str, plots: Vec<String>) -> Self {
+        Self {
+            title: title.into(),
+            table: Vec::new(),
+            plots,
+        }
+    }
+}
+
+/// Write `report.html` from its sections into the staged batch folder (the plots are
+/// read from there).
 pub fn write_html(
-    out: &Path,
+    out: &Staged,
     b: &LoadedBatch,
     runs: usize,
     failed: usize,
@@ -103,7 +123,7 @@ Tables as CSV beside this page: <code>runs.csv</code>, <code>standards.csv</code
             h.push_str("</table>\n");
         }
         for p in plots.iter() {
-            let bytes = std::fs::read(out.join(p)).with_context(|| format!("cannot read {p}"))?;
+            let bytes = std::fs::read(out.path(p)?).with_context(|| format!("cannot read {p}"))?;
             let data = base64::engine::general_purpose::STANDARD.encode(bytes);
             let _ = writeln!(
                 h,
@@ -113,5 +133,6 @@ Tables as CSV beside this page: <code>runs.csv</code>, <code>standards.csv</code
         }
     }
     h.push_str("<p id=\"self-check\">self-check: not run</p>\n</body></html>\n");
-    std::fs::write(out.join("report.html"), h).context("cannot write report.html")
+    out.write("report.html", h)
+        .context("cannot write report.html")
 }

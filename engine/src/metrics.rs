@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use bevy_ecs::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Handle to a declared gauge, cheap to copy into a plugin's resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MetricId(usize);
 
 /// What a gauge measures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricDef {
     pub name: String,
     pub unit: String,
@@ -19,23 +19,34 @@ pub struct MetricDef {
 }
 
 /// Exact statistics of a gauge over every tick (not only the sampled ones).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct MetricStats {
+    #[serde(deserialize_with = "f64_or_nan")]
     pub min: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub max: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub mean: f64,
-    #[serde(rename = "final")]
+    #[serde(rename = "final", deserialize_with = "f64_or_nan")]
     pub last: f64,
     /// Time of the maximum, s.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub t_max: f64,
 }
 
 /// A scalar result of a run, e.g. direct loss or deaths.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kpi {
+    #[serde(deserialize_with = "f64_or_nan")]
     pub value: f64,
     pub unit: String,
     pub description: String,
+}
+
+/// JSON has no NaN: serde_json writes a NaN as `null`, so reading a summary back turns
+/// `null` into NaN again (a KPI nobody could compute stays "no value").
+pub fn f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// What kind of output a hazard reports.

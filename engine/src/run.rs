@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::city::assets::{check_assets, read_assets_csv, spawn_assets};
 use crate::city::generate::generate;
 use crate::city::import::city_from_asc;
 use crate::city::{AssetSpec, City};
-use crate::coupling::Closures;
+use crate::coupling::{Closures, FireState, WaterDepth};
 use crate::events::{Event, EventLog};
 use crate::grid::{Palette, Raster, RasterKind};
 use crate::metrics::{Kpi, MetricDef, MetricStats, Metrics};
@@ -39,10 +39,12 @@ pub struct RunOutput {
     /// Wall time by plugin (`core`: sampling and overhead; `finish`: the finish
     /// schedule), s. For `timing.json` only: it varies from run to run.
     pub profile: BTreeMap<String, f64>,
+    /// The states asked for by the run's [`SnapshotRequest`], in the request's order.
+    pub snapshots: Vec<Snapshot>,
 }
 
-/// `summary.json`.
-#[derive(Debug, Clone, Serialize)]
+/// `summary.json`: written by every run and read back (typed) by batch aggregation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub scenario: String,
     pub plan: String,
@@ -56,6 +58,80 @@ pub struct Summary {
     pub metrics: BTreeMap<String, MetricStats>,
     pub metric_definitions: Vec<MetricDef>,
     pub events_by_kind: BTreeMap<String, u64>,
+}
+
+/// A state field a run can copy while it runs: the drill's situation maps show the
+/// flood and the fire as they were when an inject happened, not at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotField {
+    /// `WaterDepth`, cells under 1 cm left empty.
+    WaterDepth,
+    /// `FireState` as its classes, unburnt cells left empty.
+    FireState,
+}
+
+/// States to copy during a run: each entry is a field and a scenario time, s. The copy
+/// is the state after the tick that contains that time (after the last tick if the time
+/// is past the end).
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotRequest {
+    pub at: Vec<(f64, SnapshotField)>,
+}
+
+/// One requested state: the time asked for and the field as a raster on the city grid.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub t_s: f64,
+    pub field: SnapshotField,
+    pub raster: Raster,
+}
+
+impl SnapshotField {
+    /// The field's current state as a raster (empty if the scenario has no such hazard).
+    fn copy(self, world: &World) -> Raster {
+        let grid = world.resource::<City>().grid;
+        let (name, title, unit, data, kind) = match self {
+            SnapshotField::WaterDepth => (
+                "water_depth",
+                "water depth",
+                "m",
+                world.get_resource::<WaterDepth>().map(|w| {
+                    w.0.iter()
+                        .map(|&h| if h >= 0.01 { h } else { f32::NAN })
+                        .collect()
+                }),
+                RasterKind::Continuous {
+                    palette: Palette::Water,
+                },
+            ),
+            SnapshotField::FireState => (
+                "fire_state",
+                "fire",
+                "",
+                world.get_resource::<FireState>().map(|f| {
+                    f.0.iter()
+                        .map(|&v| if v == 0 { f32::NAN } else { f32::from(v) })
+                        .collect()
+                }),
+                RasterKind::Categorical {
+                    classes: vec![
+                        ("unburnt".into(), [200, 200, 200]),
+                        ("burning".into(), [230, 40, 20]),
+                        ("burnt".into(), [60, 30, 30]),
+                        ("extinguished".into(), [70, 110, 220]),
+                    ],
+                },
+            ),
+        };
+        Raster {
+            name: name.into(),
+            title: title.into(),
+            unit: unit.into(),
+            grid,
+            data: data.unwrap_or_else(|| vec![f32::NAN; grid.len()]),
+            kind,
+        }
+    }
 }
 
 /// Build (or import) the scenario's city, with its assets, checked against the grid.
@@ -251,15 +327,47 @@ pub fn run(
     seed: u64,
     progress: impl FnMut(f64),
 ) -> Result<RunOutput, RunError> {
+    run_with(loaded, city, seed, &SnapshotRequest::default(), progress)
+}
+
+/// [`run`], also copying the states `request` asks for (`RunOutput::snapshots`).
+pub fn run_with(
+    loaded: &LoadedScenario,
+    city: &Arc<City>,
+    seed: u64,
+    request: &SnapshotRequest,
+    mut progress: impl FnMut(f64),
+) -> Result<RunOutput, RunError> {
     let mut sim = build(loaded, city, seed)?;
-    if let Err(message) = sim.run_to_end(progress) {
-        return Err(RunError::Failed {
-            t: sim.clock().t(),
-            message,
+    let failed = |sim: &Simulation, message| RunError::Failed {
+        t: sim.clock().t(),
+        message,
+    };
+    let mut order: Vec<usize> = (0..request.at.len()).collect();
+    order.sort_by(|&a, &b| request.at[a].0.total_cmp(&request.at[b].0).then(a.cmp(&b)));
+    let mut taken: Vec<Option<Snapshot>> = vec![None; request.at.len()];
+    for k in order {
+        let (t_s, field) = request.at[k];
+        while !sim.clock().finished() && sim.clock().t() <= t_s {
+            if let Err(message) = sim.step() {
+                return Err(failed(&sim, message));
+            }
+            let c = sim.clock();
+            progress(c.tick as f64 / c.ticks as f64);
+        }
+        taken[k] = Some(Snapshot {
+            t_s,
+            field,
+            raster: field.copy(&sim.world),
         });
     }
+    if let Err(message) = sim.run_to_end(progress) {
+        return Err(failed(&sim, message));
+    }
     debug_assert!(sim.world.resource::<RunHealth>().failure.is_none());
-    Ok(finish(loaded, sim, seed))
+    let mut out = finish(loaded, sim, seed);
+    out.snapshots = taken.into_iter().flatten().collect();
+    Ok(out)
 }
 
 fn finish(loaded: &LoadedScenario, mut sim: Simulation, seed: u64) -> RunOutput {
@@ -320,5 +428,6 @@ fn finish(loaded: &LoadedScenario, mut sim: Simulation, seed: u64) -> RunOutput 
         events,
         maps: if s.outputs.maps { maps } else { Vec::new() },
         profile,
+        snapshots: Vec::new(),
     }
 }

@@ -62,12 +62,14 @@ pub struct Standard {
 }
 
 /// The outcome of one rule in one run.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Verdict {
     pub id: String,
     pub metric: String,
+    #[serde(deserialize_with = "crate::metrics::f64_or_nan")]
     pub value: f64,
     pub op: Comparison,
+    #[serde(deserialize_with = "crate::metrics::f64_or_nan")]
     pub threshold: f64,
     pub pass: bool,
     pub source: String,

@@ -16,23 +16,28 @@ use crucible_engine::batch::{self, LoadedBatch, RunPlan};
 use crucible_engine::city::City;
 use crucible_engine::run::{RunError, prepare_city, run as run_scenario};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{failed, progress_bar};
-use crate::Outcome;
-use crate::output::Staged;
+use super::failed;
+use crate::output::{self, Staged};
+use crate::progress::Progress;
+use crate::run_folder::{self, FailedRun, PlannedRun, pretty, read_json};
+use crate::{Outcome, say};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Batch file (TOML with a `[batch]` table).
     pub batch: PathBuf,
-    /// Output folder.
+    /// Output folder: created if missing; an existing one must be empty or a crucible
+    /// output folder (it has .crucible-output.json). Only files crucible wrote are
+    /// replaced.
     #[arg(long)]
     pub out: PathBuf,
     /// Run only the first N replicates (same seeds as the full batch).
     #[arg(long)]
     pub runs: Option<u64>,
-    /// Runs in parallel (default: one per core).
+    /// Runs in parallel, 1 to 4096 (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Run only shard K of N (`K/N`, K from 0): runs whose index ≡ K mod N. Combine the
@@ -56,18 +61,29 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     Ok((k, n))
 }
 
-/// Everything that identifies a batch's runs; a resumed or merged folder must match it.
-/// Content only (the fingerprint), never the path the batch file was typed as.
-pub fn manifest(b: &LoadedBatch, replicates: u64) -> serde_json::Value {
-    json!({
-        "batch": b.spec.name,
-        "scenario": b.base.scenario.name,
-        "replicates": replicates,
-        "combinations": b.combos(),
-        "seed": b.spec.seed,
-        "fingerprint": b.fingerprint(),
-        "crucible_version": crucible_engine::VERSION,
-    })
+/// `batch.json`: everything that identifies a batch's runs; a resumed or merged folder
+/// must match it. Fields in alphabetical order, the order the file has always had.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchManifest {
+    pub batch: String,
+    pub combinations: u64,
+    pub crucible_version: String,
+    pub fingerprint: String,
+    pub replicates: u64,
+    pub scenario: String,
+    pub seed: u64,
+}
+
+pub fn manifest(b: &LoadedBatch, replicates: u64) -> BatchManifest {
+    BatchManifest {
+        batch: b.spec.name.clone(),
+        combinations: b.combos(),
+        crucible_version: crucible_engine::VERSION.to_owned(),
+        fingerprint: b.fingerprint(),
+        replicates,
+        scenario: b.base.scenario.name.clone(),
+        seed: b.spec.seed,
+    }
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -76,8 +92,16 @@ pub fn run(args: Args) -> Outcome {
         Ok(b) => b,
         Err(e) => return Outcome::BadInput(e.to_string()),
     };
+    if args.jobs == Some(0) {
+        return Outcome::BadInput(
+            "--jobs must be at least 1 (leave it out for one run per core)".into(),
+        );
+    }
     if args.jobs.is_some_and(|j| j > crate::MAX_THREADS) {
         return Outcome::BadInput(format!("--jobs must be at most {}", crate::MAX_THREADS));
+    }
+    if let Err(e) = output::check(&args.out) {
+        return failed(e);
     }
     if let Some(n) = args.runs {
         if n == 0 {
@@ -87,7 +111,7 @@ pub fn run(args: Args) -> Outcome {
     }
     match execute(&b, &args, started) {
         Ok(Some(summary)) => {
-            println!("{summary}");
+            say!("{summary}");
             Outcome::Ok
         }
         Ok(None) => Outcome::Ok,
@@ -95,27 +119,25 @@ pub fn run(args: Args) -> Outcome {
     }
 }
 
-fn run_dir(out: &Path, index: u64) -> PathBuf {
+/// The folder of run `index` of the batch in `out`.
+pub fn run_dir(out: &Path, index: u64) -> PathBuf {
     out.join("runs").join(format!("{index:06}"))
 }
 
 /// Whether run `index` is recorded (finished or failed).
 pub fn recorded(out: &Path, index: u64) -> bool {
     let d = run_dir(out, index);
-    d.join("summary.json").exists() || d.join("failed.json").exists()
+    d.join(run_folder::SUMMARY).exists() || d.join(run_folder::FAILED).exists()
 }
 
 fn execute(b: &LoadedBatch, args: &Args, started: Instant) -> Result<Option<String>> {
     let out = &args.out;
+    output::claim(out)?;
     let manifest = manifest(b, b.spec.runs);
     let manifest_path = out.join("batch.json");
     if manifest_path.exists() {
-        let old: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(&manifest_path)
-                .with_context(|| format!("cannot read {}", manifest_path.display()))?,
-        )
-        .with_context(|| format!("{} is not valid JSON", manifest_path.display()))?;
-        if old != manifest {
+        let old: serde_json::Value = read_json(&manifest_path)?;
+        if serde_json::from_value::<BatchManifest>(old).ok().as_ref() != Some(&manifest) {
             bail!(
                 "{} holds another batch (or this batch changed since): use a new folder, or the same batch file and --runs",
                 out.display()
@@ -130,10 +152,7 @@ fn execute(b: &LoadedBatch, args: &Args, started: Instant) -> Result<Option<Stri
     }
     std::fs::create_dir_all(out.join("runs"))
         .with_context(|| format!("cannot create {}", out.display()))?;
-    std::fs::write(
-        &manifest_path,
-        serde_json::to_string_pretty(&manifest)? + "\n",
-    )?;
+    output::write_file(out, "batch.json", pretty(&manifest)?)?;
     let total = b.total_runs();
     let todo: Vec<u64> = (0..total)
         .filter(|k| args.shard.is_none_or(|(s, n)| k % n == s))
@@ -149,7 +168,7 @@ fn execute(b: &LoadedBatch, args: &Args, started: Instant) -> Result<Option<Stri
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()?;
-    let bar = progress_bar(todo.len() as u64, &b.spec.name);
+    let mut progress = Progress::new(todo.len() as u64, &b.spec.name, Some("runs"));
     let cities: Mutex<HashMap<String, Arc<City>>> = Mutex::new(HashMap::new());
     let failures = std::sync::atomic::AtomicU64::new(0);
     let timings: Mutex<Vec<(u64, f64)>> = Mutex::new(Vec::new());
@@ -165,11 +184,11 @@ fn execute(b: &LoadedBatch, args: &Args, started: Instant) -> Result<Option<Stri
                 .lock()
                 .map_err(|_| anyhow::anyhow!("lock"))?
                 .push((k, t.elapsed().as_secs_f64()));
-            bar.inc(1);
+            progress.inc();
             Ok(())
         })
     })?;
-    bar.finish_and_clear();
+    progress.finish();
     let mut timings = timings.into_inner().map_err(|_| anyhow::anyhow!("lock"))?;
     timings.sort_by_key(|t| t.0);
     let timing = json!({
@@ -182,21 +201,51 @@ fn execute(b: &LoadedBatch, args: &Args, started: Instant) -> Result<Option<Stri
         Some((k, n)) => format!("timing-shard-{k}-of-{n}.json"),
         None => "timing.json".into(),
     };
-    std::fs::write(
-        out.join(timing_name),
-        serde_json::to_string_pretty(&timing)? + "\n",
-    )?;
+    output::write_file(out, &timing_name, pretty(&timing)?)?;
     let failed_now = failures.into_inner();
     if let Some((k, n)) = args.shard {
-        println!(
-            "shard {k}/{n}: {} runs done ({} failed) in {:.1} s; combine shards with `crucible merge DIR... --out DIR`",
+        say!(
+            "shard {k}/{n}: {} runs done ({} failed) in {:.1} s",
             timings.len(),
             failed_now,
             started.elapsed().as_secs_f64()
         );
+        say!("{}", merge_hint(&args.batch, out, k, n));
         return Ok(None);
     }
     crate::aggregate::aggregate(b, out).map(Some)
+}
+
+/// How to combine the shards, as a command that works once `SHARD_k` are replaced by the
+/// shard folders (this one is named).
+fn merge_hint(batch: &Path, out: &Path, k: u64, n: u64) -> String {
+    let shards: Vec<String> = (0..n.min(4))
+        .map(|s| {
+            if s == k {
+                shell_word(&out.display().to_string())
+            } else {
+                format!("SHARD_{s}")
+            }
+        })
+        .collect();
+    let more = if n > 4 { " …" } else { "" };
+    format!(
+        "when all {n} shards are done, combine them with\n  crucible merge {}{more} --batch {} --out MERGED\nwhere SHARD_i is the folder of shard i/{n} and MERGED a new folder",
+        shards.join(" "),
+        shell_word(&batch.display().to_string())
+    )
+}
+
+/// `s` quoted for a POSIX shell if it needs it.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,=@".contains(c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Run one planned run into its folder. Returns false if the run failed (recorded).
@@ -208,16 +257,7 @@ fn run_one(
 ) -> Result<bool> {
     let dir = run_dir(out, plan.index);
     let staged = Staged::new(&dir)?;
-    let record = json!({
-        "index": plan.index,
-        "replicate": plan.replicate,
-        "combo": plan.combo,
-        "seed": plan.seed,
-        "plan": plan.plan,
-        "params": plan.params.iter().map(|(p, v)| json!({"path": p, "value": v})).collect::<Vec<_>>(),
-        "frequency": plan.frequency,
-    });
-    staged.write("run.json", serde_json::to_string_pretty(&record)? + "\n")?;
+    staged.write(run_folder::PLANNED, pretty(&PlannedRun::of(plan)?)?)?;
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<_, String> {
         let loaded = b.scenario_for(plan).map_err(|e| e.to_string())?;
         let key = serde_json::to_string(&(
@@ -262,36 +302,16 @@ fn run_one(
     };
     let ok = match outcome {
         Ok(output) => {
-            staged.write("timeseries.csv", &output.timeseries_csv)?;
-            let mut events = String::new();
-            for e in &output.events {
-                events.push_str(&serde_json::to_string(e)?);
-                events.push('\n');
-            }
-            staged.write("events.jsonl", events)?;
-            let mut index = Vec::new();
-            for r in &output.maps {
-                let bytes: Vec<u8> = r.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-                staged.write(&format!("maps/{}.f32", r.name), bytes)?;
-                index.push(json!({
-                    "name": r.name, "title": r.title, "unit": r.unit,
-                    "nx": r.grid.nx, "ny": r.grid.ny, "cell": r.grid.cell, "x0": r.grid.x0, "y0": r.grid.y0,
-                    "kind": serde_json::to_value(&r.kind)?,
-                }));
-            }
-            staged.write(
-                "maps/index.json",
-                serde_json::to_string_pretty(&index)? + "\n",
-            )?;
-            staged.write(
-                "summary.json",
-                serde_json::to_string_pretty(&output.summary)? + "\n",
-            )?;
+            run_folder::write_run(&staged, &output, None)?;
             true
         }
-        Err(message) => {
-            let f = json!({"index": plan.index, "seed": plan.seed, "error": message});
-            staged.write("failed.json", serde_json::to_string_pretty(&f)? + "\n")?;
+        Err(error) => {
+            let f = FailedRun {
+                error,
+                index: plan.index,
+                seed: plan.seed,
+            };
+            staged.write(run_folder::FAILED, pretty(&f)?)?;
             false
         }
     };
@@ -304,7 +324,8 @@ pub struct MergeArgs {
     /// Shard output folders of the same batch.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
-    /// Folder for the merged batch.
+    /// Folder for the merged batch (new, empty, a crucible output folder or one of the
+    /// shards).
     #[arg(long)]
     pub out: PathBuf,
     /// The batch file (to aggregate with its plans and standards).
@@ -320,7 +341,7 @@ pub fn merge(args: MergeArgs) -> Outcome {
     };
     match merge_into(&b, &args) {
         Ok(summary) => {
-            println!("{summary}");
+            say!("{summary}");
             Outcome::Ok
         }
         Err(e) => failed(e),
@@ -328,14 +349,13 @@ pub fn merge(args: MergeArgs) -> Outcome {
 }
 
 fn merge_into(b: &LoadedBatch, args: &MergeArgs) -> Result<String> {
-    let mut manifest: Option<serde_json::Value> = None;
+    let mut manifest: Option<BatchManifest> = None;
     for s in &args.shards {
         let path = s.join("batch.json");
-        let m: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(&path)
-                .with_context(|| format!("{} is not a batch folder", s.display()))?,
-        )
-        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+        if !path.exists() {
+            bail!("{} is not a batch folder (no batch.json)", s.display());
+        }
+        let m: BatchManifest = read_json(&path)?;
         if manifest.as_ref().is_some_and(|x| *x != m) {
             bail!(
                 "{} belongs to another batch than {}",
@@ -347,9 +367,7 @@ fn merge_into(b: &LoadedBatch, args: &MergeArgs) -> Result<String> {
     }
     let manifest = manifest.context("no shard folders")?;
     let mut b = b.clone();
-    let replicates = manifest["replicates"]
-        .as_u64()
-        .with_context(|| format!("{}/batch.json lacks replicates", args.shards[0].display()))?;
+    let replicates = manifest.replicates;
     // A shard holds at most the batch file's replicates (fewer with --runs).
     if !(1..=b.spec.runs).contains(&replicates) {
         bail!(
@@ -375,14 +393,12 @@ fn merge_into(b: &LoadedBatch, args: &MergeArgs) -> Result<String> {
                 "run {k} is in none of the shards: finish it with `crucible batch … --shard … --resume`"
             );
         };
-        crate::aggregate::check_run_dir(&run_dir(holder, k))?;
+        run_folder::check_run_dir(&run_dir(holder, k))?;
         sources.push(holder);
     }
+    output::claim(&args.out)?;
     std::fs::create_dir_all(args.out.join("runs"))?;
-    std::fs::write(
-        args.out.join("batch.json"),
-        serde_json::to_string_pretty(&manifest)? + "\n",
-    )?;
+    output::write_file(&args.out, "batch.json", pretty(&manifest)?)?;
     for (k, holder) in sources.into_iter().enumerate() {
         // The same run in two shards is identical by construction: the first is kept.
         let k = k as u64;

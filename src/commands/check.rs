@@ -26,7 +26,7 @@ pub fn run(args: Args) -> Outcome {
     if is_batch(&args.scenario) {
         return match crucible_engine::batch::load(&args.scenario) {
             Ok(b) => {
-                println!(
+                crate::say!(
                     "{}: ok — batch \"{}\" of {} runs ({} combinations × {} replicates) of {}",
                     b.file,
                     b.spec.name,
@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Outcome {
     if let Err(e) = crucible_engine::run::build(&loaded, &city, loaded.scenario.seed) {
         return Outcome::BadInput(e.to_string());
     }
-    println!(
+    crate::say!(
         "{}: ok — \"{}\", {} × {} cells of {} m, {} assets, {} hazards, {} standards, about {} of memory",
         loaded.file,
         loaded.scenario.name,

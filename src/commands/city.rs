@@ -14,13 +14,17 @@ use crate::output::Staged;
 pub struct Args {
     /// Scenario file (TOML) whose `[city]` to build.
     pub scenario: PathBuf,
-    /// Output folder for the layers (.asc and PNG) and assets.csv.
+    /// Output folder for the layers (.asc and PNG) and assets.csv: new, empty or a
+    /// crucible output folder; only files crucible wrote are replaced.
     #[arg(long)]
     pub out: PathBuf,
 }
 
 pub fn run(args: Args) -> Outcome {
     let t = Instant::now();
+    if let Err(e) = crate::output::check(&args.out) {
+        return failed(e);
+    }
     let (_, city) = match load_with_city(&args.scenario) {
         Ok(x) => x,
         Err(o) => return o,
@@ -28,7 +32,7 @@ pub fn run(args: Args) -> Outcome {
     let build_s = t.elapsed().as_secs_f64();
     match write_city(&city, &args.out, build_s) {
         Ok(()) => {
-            println!(
+            crate::say!(
                 "{} × {} cells of {} m, {} buildings, {:.0} residents, {} assets; built in {:.2} s; layers in {}",
                 city.grid.nx,
                 city.grid.ny,
@@ -47,9 +51,10 @@ pub fn run(args: Args) -> Outcome {
 
 fn write_city(city: &City, dir: &std::path::Path, build_s: f64) -> anyhow::Result<()> {
     let staged = Staged::new(dir)?;
+    let backdrop = crate::maps::Backdrop::of(city);
     for r in city.layers() {
         staged.write(&format!("{}.asc", r.name), r.to_asc())?;
-        crate::maps::render_raster(&r, city, &staged.path(&format!("{}.png", r.name))?)?;
+        crate::maps::render_raster(&r, &backdrop, &staged.path(&format!("{}.png", r.name))?)?;
     }
     let mut csv = String::from("id,kind,x,y,capacity,depends_on\n");
     for a in &city.assets {

@@ -4,28 +4,33 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Result, anyhow};
 use crucible_engine::city::City;
-use crucible_engine::coupling::{FireState, WaterDepth};
 use crucible_engine::drill::rules::Field;
 use crucible_engine::drill::{
     self, Candidate, ClockOptions, DIFFICULTIES, Exercise, Selection, Templates,
 };
-use crucible_engine::grid::{Palette, Raster, RasterKind};
+use crucible_engine::grid::Raster;
 use crucible_engine::rng::child_seed;
-use crucible_engine::run::{RunError, RunOutput, run as run_scenario};
+use crucible_engine::run::{
+    RunError, RunOutput, SnapshotField, SnapshotRequest, run as run_scenario, run_with,
+};
 use crucible_engine::scenario::LoadedScenario;
 use rayon::prelude::*;
 
 use super::{failed, load_with_city};
-use crate::Outcome;
-use crate::output::Staged;
+use crate::maps::{Backdrop, render_raster};
+use crate::output::{self, Staged};
+use crate::progress::Progress;
+use crate::{Outcome, say};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Output folder (created; files in it are replaced).
+    /// Output folder: created if missing; an existing one must be empty or a crucible
+    /// output folder (it has .crucible-output.json). Only files crucible wrote are
+    /// replaced.
     #[arg(long)]
     pub out: PathBuf,
     /// Seed: of the run itself, or with --difficulty of the internal batch
@@ -135,6 +140,9 @@ pub fn run(args: Args) -> Outcome {
         Ok(o) => o,
         Err(m) => return Outcome::BadInput(m),
     };
+    if let Err(e) = output::check(&args.out) {
+        return failed(e);
+    }
     let (loaded, city) = match load_with_city(&args.scenario) {
         Ok(x) => x,
         Err(o) => return o,
@@ -156,10 +164,16 @@ pub fn run(args: Args) -> Outcome {
         Some(d) => {
             let n = (args.batch as usize).max(3 * opts.variants);
             let seeds: Vec<u64> = (0..n as u64).map(|i| child_seed(seed, i)).collect();
+            let mut progress = Progress::new(n as u64, &loaded.scenario.name, Some("runs"));
             let runs: Vec<Result<RunOutput, Outcome>> = seeds
                 .par_iter()
-                .map(|&s| run_one(&loaded, &city, s))
+                .map(|&s| {
+                    let r = run_one(&loaded, &city, s);
+                    progress.inc();
+                    r
+                })
                 .collect();
+            progress.finish();
             let mut outs = Vec::with_capacity(n);
             for r in runs {
                 match r {
@@ -198,7 +212,7 @@ pub fn run(args: Args) -> Outcome {
                     c.people_exposed,
                     c.standards_failed
                 );
-                println!("{d}: {reason}");
+                say!("{d}: {reason}");
                 let sel = Selection {
                     difficulty: d.clone(),
                     batch_seed: seed,
@@ -215,6 +229,10 @@ pub fn run(args: Args) -> Outcome {
         }
     }
     let multi = packages.len() > 1;
+    if multi && let Err(e) = output::claim(&args.out) {
+        return failed(e);
+    }
+    let backdrop = Backdrop::of(&city);
     for (k, (s, out, sel, score)) in packages.into_iter().enumerate() {
         let dir = if multi {
             args.out.join(format!("variant-{}", k + 1))
@@ -230,10 +248,12 @@ pub fn run(args: Args) -> Outcome {
         );
         ex.selection = sel;
         ex.severity_score = score;
-        if let Err(e) = write_package(&dir, &loaded, &city, s, &out, &ex, &opts.tpl) {
+        let written = situation_maps(&loaded, &city, s, &ex)
+            .and_then(|maps| write_package(&dir, &loaded, &backdrop, &out, &ex, &opts.tpl, &maps));
+        if let Err(e) = written {
             return failed(e);
         }
-        println!(
+        say!(
             "{}: seed {s}, {} injects, {} objectives → {}",
             ex.scenario,
             ex.injects.len(),
@@ -247,11 +267,11 @@ pub fn run(args: Args) -> Outcome {
 fn write_package(
     dir: &Path,
     loaded: &LoadedScenario,
-    city: &Arc<City>,
-    seed: u64,
+    backdrop: &Backdrop,
     out: &RunOutput,
     ex: &Exercise,
     tpl: &Templates,
+    maps: &[(String, Raster)],
 ) -> Result<()> {
     let staged = Staged::new(dir)?;
     staged.write("msel.csv", drill::msel_csv(ex, tpl))?;
@@ -262,94 +282,67 @@ fn write_package(
     )?;
     staged.write("evaluation.md", drill::evaluation_md(ex, tpl))?;
     staged.write("exercise.json", serde_json::to_string_pretty(ex)? + "\n")?;
-    draw_maps(&staged, loaded, city, seed, ex)?;
+    for (rel, raster) in maps {
+        render_raster(raster, backdrop, &staged.path(rel)?)?;
+    }
     staged.commit()
 }
 
-/// Re-run the same seed step by step and draw the field of each mapped inject at its
-/// time (the state after the tick in which its first event happened).
-fn draw_maps(
-    staged: &Staged,
+/// The run's field a situation map shows.
+fn snapshot_field(f: Field) -> Option<SnapshotField> {
+    match f {
+        Field::Water => Some(SnapshotField::WaterDepth),
+        Field::Fire => Some(SnapshotField::FireState),
+        Field::None => None,
+    }
+}
+
+/// The situation map of each mapped inject: its field as it was when the inject
+/// happened (after the tick of its first event). The run is asked for those states; it
+/// is the same run again (same scenario and seed), since the injects, and so the times,
+/// are known only once it has finished. Returns (file in the package, map).
+fn situation_maps(
     loaded: &LoadedScenario,
     city: &Arc<City>,
     seed: u64,
     ex: &Exercise,
-) -> Result<()> {
-    let mut wanted: Vec<&drill::Inject> = ex.injects.iter().filter(|i| i.map.is_some()).collect();
+) -> Result<Vec<(String, Raster)>> {
+    let mut wanted: Vec<(&drill::Inject, &str, SnapshotField)> = ex
+        .injects
+        .iter()
+        .filter_map(|i| Some((i, i.map.as_deref()?, snapshot_field(i.field)?)))
+        .collect();
     if wanted.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    wanted.sort_by(|a, b| a.t_s.total_cmp(&b.t_s).then(a.number.cmp(&b.number)));
-    let mut sim = crucible_engine::run::build(loaded, city, seed)
-        .with_context(|| format!("cannot rebuild {} for the maps", loaded.file))?;
-    for i in wanted {
-        while !sim.clock().finished() && sim.clock().t() <= i.t_s {
-            sim.step()
-                .map_err(|m| anyhow::anyhow!("re-run for the maps failed: {m}"))?;
-        }
-        let (data, title, unit, kind) = match i.field {
-            Field::Water => {
-                let d = sim.world.get_resource::<WaterDepth>();
-                let data: Vec<f32> = match d {
-                    Some(w) => {
-                        w.0.iter()
-                            .map(|&h| if h >= 0.01 { h } else { f32::NAN })
-                            .collect()
-                    }
-                    None => vec![f32::NAN; city.grid.len()],
-                };
-                (
-                    data,
-                    "water depth",
-                    "m",
-                    RasterKind::Continuous {
-                        palette: Palette::Water,
-                    },
-                )
-            }
-            Field::Fire => {
-                let f = sim.world.get_resource::<FireState>();
-                let data: Vec<f32> = match f {
-                    Some(s) => {
-                        s.0.iter()
-                            .map(|&v| if v == 0 { f32::NAN } else { f32::from(v) })
-                            .collect()
-                    }
-                    None => vec![f32::NAN; city.grid.len()],
-                };
-                (
-                    data,
-                    "fire",
-                    "",
-                    RasterKind::Categorical {
-                        classes: vec![
-                            ("unburnt".into(), [200, 200, 200]),
-                            ("burning".into(), [230, 40, 20]),
-                            ("burnt".into(), [60, 30, 30]),
-                            ("extinguished".into(), [70, 110, 220]),
-                        ],
-                    },
-                )
-            }
-            Field::None => continue,
-        };
-        let rel = i
-            .map
-            .as_deref()
-            .expect("only injects with a map are in `wanted`");
-        let raster = Raster {
-            name: format!("inject-{:02}", i.number),
-            // Map fonts cover Latin text only: titles stay language-neutral.
-            title: format!(
-                "#{} {} ({}): {title}",
-                i.number, i.exercise_time, i.scenario_time
-            ),
-            unit: unit.into(),
-            grid: city.grid,
-            data,
-            kind,
-        };
-        crate::maps::render_raster(&raster, city, &staged.path(rel)?)?;
-    }
-    Ok(())
+    wanted.sort_by(|a, b| {
+        a.0.t_s
+            .total_cmp(&b.0.t_s)
+            .then(a.0.number.cmp(&b.0.number))
+    });
+    let request = SnapshotRequest {
+        at: wanted.iter().map(|(i, _, f)| (i.t_s, *f)).collect(),
+    };
+    let again = run_with(loaded, city, seed, &request, |_| {}).map_err(|e| {
+        anyhow!(
+            "re-run of {} for the situation maps failed: {e}",
+            loaded.file
+        )
+    })?;
+    Ok(wanted
+        .iter()
+        .zip(again.snapshots)
+        .map(|((i, rel, _), snapshot)| {
+            let raster = Raster {
+                name: format!("inject-{:02}", i.number),
+                // Map fonts cover Latin text only: titles stay language-neutral.
+                title: format!(
+                    "#{} {} ({}): {}",
+                    i.number, i.exercise_time, i.scenario_time, snapshot.raster.title
+                ),
+                ..snapshot.raster
+            };
+            ((*rel).to_owned(), raster)
+        })
+        .collect())
 }

@@ -91,15 +91,17 @@ pub fn run(args: Args) -> Outcome {
     }
     rows.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     let commit = commit();
-    println!(
+    crate::say!(
         "{:<58} {:>12} {:>14}  unit",
-        "benchmark", "mean", "throughput"
+        "benchmark",
+        "mean",
+        "throughput"
     );
     for r in &rows {
         let t = r["throughput"]
             .as_f64()
             .map_or("–".into(), |t| format!("{t:.3e}"));
-        println!(
+        crate::say!(
             "{:<58} {:>10.4} s {:>14}  {}",
             r["name"].as_str().unwrap_or_default(),
             r["mean_s"].as_f64().unwrap_or(f64::NAN),
@@ -107,7 +109,7 @@ pub fn run(args: Args) -> Outcome {
             r["unit"].as_str().unwrap_or_default()
         );
     }
-    println!("commit {commit}, {} benchmarks", rows.len());
+    crate::say!("commit {commit}, {} benchmarks", rows.len());
     if let Some(path) = &args.json {
         let doc = json!({ "commit": commit, "crucible_version": crucible_engine::VERSION, "benchmarks": rows });
         let write = || -> Result<()> {

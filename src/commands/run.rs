@@ -5,19 +5,23 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
-use crucible_engine::city::City;
 use crucible_engine::run::{RunError, RunOutput, run as run_scenario};
 use serde_json::json;
 
-use super::{failed, load_with_city, progress_bar};
-use crate::Outcome;
+use super::{failed, load_with_city};
+use crate::maps::Backdrop;
 use crate::output::Staged;
+use crate::progress::Progress;
+use crate::run_folder::{pretty, write_run};
+use crate::{Outcome, say};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Output folder (created; files in it are replaced).
+    /// Output folder: created if missing; an existing one must be empty or a crucible
+    /// output folder (it has .crucible-output.json). Only files crucible wrote are
+    /// replaced; other files (notes in maps/, say) are left alone.
     #[arg(long)]
     pub out: PathBuf,
     /// Seed of the run's random streams (default: the scenario's `seed`).
@@ -25,8 +29,14 @@ pub struct Args {
     pub seed: Option<u64>,
 }
 
+/// Steps of the progress report of one run.
+const PROGRESS_STEPS: u64 = 1000;
+
 pub fn run(args: Args) -> Outcome {
     let started = Instant::now();
+    if let Err(e) = crate::output::check(&args.out) {
+        return failed(e);
+    }
     let (loaded, city) = match load_with_city(&args.scenario) {
         Ok(x) => x,
         Err(o) => return o,
@@ -34,12 +44,12 @@ pub fn run(args: Args) -> Outcome {
     let prepared = started.elapsed().as_secs_f64();
     let seed = args.seed.unwrap_or(loaded.scenario.seed);
     let city = Arc::new(city);
-    let bar = progress_bar(1000, &loaded.scenario.name);
+    let mut progress = Progress::new(PROGRESS_STEPS, &loaded.scenario.name, None);
     let sim_start = Instant::now();
     let result = run_scenario(&loaded, &city, seed, |f| {
-        bar.set_position((f * 1000.0) as u64)
+        progress.set((f * PROGRESS_STEPS as f64) as u64)
     });
-    bar.finish_and_clear();
+    progress.finish();
     let simulated = sim_start.elapsed().as_secs_f64();
     let out = match result {
         Ok(out) => out,
@@ -49,7 +59,8 @@ pub fn run(args: Args) -> Outcome {
         }
     };
     let write_start = Instant::now();
-    if let Err(e) = write_outputs(&args.out, &city, &out, |staged| {
+    let backdrop = Backdrop::of(&city);
+    let written = write(&args.out, &out, &backdrop, |staged| {
         let timing = json!({
             "prepare_city_s": prepared,
             "simulate_s": simulated,
@@ -58,44 +69,31 @@ pub fn run(args: Args) -> Outcome {
             "grid_cells": city.grid.len(),
             "ticks": out.summary.ticks,
         });
-        staged.write("timing.json", serde_json::to_string_pretty(&timing)? + "\n")
-    }) {
+        staged.write("timing.json", pretty(&timing)?)
+    });
+    if let Err(e) = written {
         return failed(e);
     }
     print_summary(&out, &args.out);
     Outcome::Ok
 }
 
-/// Write a run's outputs atomically into `dir`.
-pub fn write_outputs(
+/// Write the run folder atomically into `dir`, maps drawn over `backdrop`.
+fn write(
     dir: &Path,
-    city: &City,
     out: &RunOutput,
+    backdrop: &Backdrop,
     extra: impl FnOnce(&Staged) -> Result<()>,
 ) -> Result<()> {
     let staged = Staged::new(dir)?;
-    staged.write(
-        "summary.json",
-        serde_json::to_string_pretty(&out.summary)? + "\n",
-    )?;
-    staged.write("timeseries.csv", &out.timeseries_csv)?;
-    let mut events = String::new();
-    for e in &out.events {
-        events.push_str(&serde_json::to_string(e)?);
-        events.push('\n');
-    }
-    staged.write("events.jsonl", events)?;
-    for r in &out.maps {
-        staged.write(&format!("maps/{}.asc", r.name), r.to_asc())?;
-        crate::maps::render_raster(r, city, &staged.path(&format!("maps/{}.png", r.name))?)?;
-    }
+    write_run(&staged, out, Some(backdrop))?;
     extra(&staged)?;
     staged.commit()
 }
 
-fn print_summary(out: &RunOutput, dir: &std::path::Path) {
+fn print_summary(out: &RunOutput, dir: &Path) {
     let s = &out.summary;
-    println!(
+    say!(
         "{} (plan {}, seed {}): {} s simulated, {} events, plugins: {}",
         s.scenario,
         s.plan,
@@ -105,11 +103,11 @@ fn print_summary(out: &RunOutput, dir: &std::path::Path) {
         s.plugins.join(", ")
     );
     for (name, k) in &s.kpis {
-        println!("  {name:<40} {:>14.6} {}", k.value, k.unit);
+        say!("  {name:<40} {:>14.6} {}", k.value, k.unit);
     }
     for v in &s.standards {
         let mark = if v.pass { "PASS" } else { "FAIL" };
-        println!(
+        say!(
             "  [{mark}] {:<28} {} = {:.4} (must be {} {}; {})",
             v.id,
             v.metric,
@@ -122,5 +120,5 @@ fn print_summary(out: &RunOutput, dir: &std::path::Path) {
             v.source
         );
     }
-    println!("outputs in {}", dir.display());
+    say!("outputs in {}", dir.display());
 }

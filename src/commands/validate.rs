@@ -15,7 +15,8 @@ use crate::output::Staged;
 pub struct Args {
     /// Suite to run: a suite name or `all`.
     pub suite: String,
-    /// Output folder: validation.md, results.csv and one plot per figure.
+    /// Output folder: validation.md, results.csv and one plot per figure (new, empty or
+    /// a crucible output folder; only files crucible wrote are replaced).
     #[arg(long)]
     pub out: PathBuf,
     /// Also write the report here, with image links pointing into the output folder
@@ -45,7 +46,7 @@ pub fn run(args: Args) -> Outcome {
     let mut results: Vec<(&Suite, &str, CaseResult, f64)> = Vec::new();
     for suite in &chosen {
         for case in &suite.cases {
-            eprintln!("validate {} / {} …", suite.name, case.name);
+            crate::note!("validate {} / {} …", suite.name, case.name);
             let t = std::time::Instant::now();
             let r = (case.run)();
             results.push((suite, case.name, r, t.elapsed().as_secs_f64()));
@@ -53,7 +54,7 @@ pub fn run(args: Args) -> Outcome {
     }
     let checks: Vec<&Check> = results.iter().flat_map(|r| &r.2.checks).collect();
     let table = table(&checks);
-    println!("{table}");
+    crate::say!("{table}");
     let failed_n = checks.iter().filter(|c| !c.pass()).count();
     let report = report(&args.suite, &results, &table, failed_n, checks.len());
     let write = || -> anyhow::Result<()> {
@@ -105,7 +106,7 @@ pub fn run(args: Args) -> Outcome {
             return failed(e.into());
         }
     }
-    println!("report: {}", args.out.join("validation.md").display());
+    crate::say!("report: {}", args.out.join("validation.md").display());
     if failed_n == 0 {
         Outcome::Ok
     } else {
