@@ -102,6 +102,31 @@ fn bad_inputs_name_their_key() {
     assert!(e.contains("hazards[0].boundaries[0].to_m"), "{e}");
 }
 
+/// `crucible check` runs the pure setup: the errors a build would give against the city
+/// (a boundary off the grid, a bad initial depth file) come without a simulation.
+#[test]
+fn check_finds_city_errors_without_building() {
+    let ok = with_flood("").unwrap();
+    let city = prepare_city(&ok).unwrap();
+    crate::run::check(&ok, &city, 1).expect("the plain flood checks");
+    let l = with_flood(
+        "[[hazards.boundaries]]\ntype = \"inflow\"\nat = [9000.0, 100.0]\nq_m3_s = 1.0\n",
+    )
+    .unwrap();
+    let e = crate::run::check(&l, &city, 1).unwrap_err().to_string();
+    assert!(
+        e.contains("hazards[0].boundaries[0].at") && e.contains("off the grid"),
+        "{e}"
+    );
+    assert_eq!(e, build_error(&l));
+    let l = with_flood("initial_depth = \"no-such-file.asc\"\n").unwrap();
+    let e = crate::run::check(&l, &city, 1).unwrap_err().to_string();
+    assert!(
+        e.contains("initial_depth") && e.contains("cannot read"),
+        "{e}"
+    );
+}
+
 #[test]
 fn inflow_in_a_building_is_an_error() {
     let l = with_flood("").unwrap();
