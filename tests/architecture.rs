@@ -281,3 +281,167 @@ fn the_cycle_check_finds_a_cycle() {
     let with_tests = "use crate::a;\n#[cfg(test)]\nmod tests {\n    use crate::b;\n}\n";
     assert_eq!(crate_paths(&non_test_code(with_tests)), vec![vec!["a"]]);
 }
+
+/// The rooms every hazard folder has (docs/architecture.md, "One shape for every hazard").
+const ROOMS: [&str; 7] = [
+    "mod.rs",
+    "spec.rs",
+    "setup.rs",
+    "state.rs",
+    "systems.rs",
+    "outputs.rs",
+    "tests.rs",
+];
+
+#[test]
+fn every_hazard_has_the_same_rooms_and_a_short_mod_rs() {
+    let hazards = Path::new(env!("CARGO_MANIFEST_DIR")).join("engine/src/hazards");
+    let mut problems = Vec::new();
+    for e in std::fs::read_dir(&hazards).expect("hazards folder") {
+        let p = e.expect("entry").path();
+        let name = p
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        if !p.is_dir() {
+            if name != "mod.rs" {
+                problems.push(format!(
+                    "{name}: a hazard is a folder with the rooms {ROOMS:?}"
+                ));
+            }
+            continue;
+        }
+        for room in ROOMS {
+            if !p.join(room).is_file() {
+                problems.push(format!("{name}/ has no {room}"));
+            }
+        }
+        let lines = std::fs::read_to_string(p.join("mod.rs"))
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if lines > 150 {
+            problems.push(format!(
+                "{name}/mod.rs has {lines} lines (wiring only: ≤ 150)"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Lines of each function (signature to closing brace) in a Rust file.
+fn function_lengths(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        let t = t.strip_prefix("pub(crate) ").unwrap_or(t);
+        let t = t.strip_prefix("pub ").unwrap_or(t);
+        let t = t.strip_prefix("const ").unwrap_or(t);
+        let Some(rest) = t.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let mut depth = 0i64;
+        let mut opened = false;
+        for (j, l) in lines.iter().enumerate().skip(i) {
+            let code = l.split("//").next().unwrap_or("");
+            if !opened && code.trim_end().ends_with(';') {
+                break; // a declaration without a body
+            }
+            depth += code.matches('{').count() as i64 - code.matches('}').count() as i64;
+            opened |= code.contains('{');
+            if opened && depth <= 0 {
+                out.push((name.clone(), i + 1, j - i + 1));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Files whose long functions are numerical kernels or validation cases, where one
+/// function per published algorithm or case reads best.
+fn is_kernel_or_case(rel: &str) -> bool {
+    let file = rel.rsplit('/').next().unwrap_or(rel);
+    let in_hazard = rel.starts_with("engine/src/hazards/");
+    (in_hazard && !ROOMS.contains(&file))
+        || file == "validation.rs"
+        || rel.starts_with("engine/src/city/generate")
+}
+
+#[test]
+fn no_long_functions_outside_kernels_and_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["engine/src", "src", "viz/src"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let mut long = Vec::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(root)
+            .expect("under root")
+            .display()
+            .to_string();
+        let module: Vec<String> = vec![
+            f.file_stem()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned(),
+        ];
+        if is_test_file(&module) || is_kernel_or_case(&rel) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).expect("readable");
+        for (name, line, n) in function_lengths(&non_test_code_keeping_lines(&text)) {
+            if n > 120 {
+                long.push(format!("{rel}:{line}: fn {name} is {n} lines"));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these into named steps:\n{}",
+        long.join("\n")
+    );
+}
+
+/// The file with its inline test modules blanked (line numbers kept).
+fn non_test_code_keeping_lines(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut skip: Option<i64> = None;
+    let mut pending = false;
+    for line in text.lines() {
+        if let Some(depth) = skip.as_mut() {
+            *depth += line.matches('{').count() as i64 - line.matches('}').count() as i64;
+            if *depth <= 0 {
+                skip = None;
+            }
+            out.push("");
+            continue;
+        }
+        if pending && line.trim_start().starts_with("mod ") && line.contains('{') {
+            let depth = line.matches('{').count() as i64 - line.matches('}').count() as i64;
+            skip = (depth > 0).then_some(depth);
+            pending = false;
+            out.push("");
+            continue;
+        }
+        pending = line.trim() == "#[cfg(test)]";
+        out.push(line);
+    }
+    out.join("\n")
+}
+
+#[test]
+fn function_lengths_are_measured() {
+    let text = "fn a() {\n    1;\n}\npub fn b(x: u8) -> u8 {\n    if x > 0 { 1 } else { 0 }\n}\n";
+    assert_eq!(
+        function_lengths(text),
+        vec![("a".to_owned(), 1, 3), ("b".to_owned(), 4, 3)]
+    );
+}

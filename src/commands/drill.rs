@@ -155,78 +155,16 @@ pub fn run(args: Args) -> Outcome {
         args.drill_hours,
     );
     // (seed, run, selection) per package.
-    let mut packages: Vec<(u64, RunOutput, Option<Selection>, Option<f64>)> = Vec::new();
+    let mut packages: Vec<Package> = Vec::new();
     match &opts.difficulty {
         None => match run_one(&loaded, &city, seed) {
             Ok(out) => packages.push((seed, out, None, None)),
             Err(o) => return o,
         },
-        Some(d) => {
-            let n = (args.batch as usize).max(3 * opts.variants);
-            let seeds: Vec<u64> = (0..n as u64).map(|i| child_seed(seed, i)).collect();
-            let mut progress = Progress::new(n as u64, &loaded.scenario.name, Some("runs"));
-            let runs: Vec<Result<RunOutput, Outcome>> = seeds
-                .par_iter()
-                .map(|&s| {
-                    let r = run_one(&loaded, &city, s);
-                    progress.inc();
-                    r
-                })
-                .collect();
-            progress.finish();
-            let mut outs = Vec::with_capacity(n);
-            for r in runs {
-                match r {
-                    Ok(o) => outs.push(Some(o)),
-                    Err(o) => return o,
-                }
-            }
-            let mut cands: Vec<Candidate> = outs
-                .iter()
-                .enumerate()
-                .map(|(i, o)| {
-                    let o = o
-                        .as_ref()
-                        .expect("every run is kept until the picks are made");
-                    drill::components(i as u64, seeds[i], &o.summary)
-                })
-                .collect();
-            drill::score(&mut cands);
-            let (band, picks) = match drill::choose(&cands, d, opts.variants) {
-                Ok(x) => x,
-                Err(m) => return Outcome::BadInput(m),
-            };
-            for &p in &picks {
-                let c = &cands[p];
-                let reason = format!(
-                    "seed {} (batch run {}) has severity score {:.3}, inside the {d} band \
-                     [{:.3}, {:.3}] of {n} runs (deaths {:.2}, loss {:.0} yuan, people exposed \
-                     {:.0}, standards failed {}), closest to the band's median",
-                    c.seed,
-                    c.index,
-                    c.score,
-                    band[0],
-                    band[1],
-                    c.deaths,
-                    c.loss_yuan,
-                    c.people_exposed,
-                    c.standards_failed
-                );
-                say!("{d}: {reason}");
-                let sel = Selection {
-                    difficulty: d.clone(),
-                    batch_seed: seed,
-                    candidates: cands.clone(),
-                    band,
-                    chosen_seed: c.seed,
-                    reason,
-                };
-                let out = outs[p]
-                    .take()
-                    .expect("choose() returns distinct runs, each picked once");
-                packages.push((c.seed, out, Some(sel), Some(c.score)));
-            }
-        }
+        Some(d) => match pick_variants(&loaded, &city, seed, d, &opts, &args) {
+            Ok(picked) => packages = picked,
+            Err(o) => return o,
+        },
     }
     let multi = packages.len() > 1;
     if multi && let Err(e) = output::claim(&args.out) {
@@ -262,6 +200,86 @@ pub fn run(args: Args) -> Outcome {
         );
     }
     Outcome::Ok
+}
+
+/// A package per variant: `n` seeded runs, scored, and the runs closest to the median
+/// of the difficulty's severity band (seed, run, selection, score for each).
+type Package = (u64, RunOutput, Option<Selection>, Option<f64>);
+
+fn pick_variants(
+    loaded: &LoadedScenario,
+    city: &Arc<City>,
+    seed: u64,
+    d: &str,
+    opts: &Opts,
+    args: &Args,
+) -> Result<Vec<Package>, Outcome> {
+    let mut packages = Vec::new();
+    let n = (args.batch as usize).max(3 * opts.variants);
+    let seeds: Vec<u64> = (0..n as u64).map(|i| child_seed(seed, i)).collect();
+    let mut progress = Progress::new(n as u64, &loaded.scenario.name, Some("runs"));
+    let runs: Vec<Result<RunOutput, Outcome>> = seeds
+        .par_iter()
+        .map(|&s| {
+            let r = run_one(loaded, city, s);
+            progress.inc();
+            r
+        })
+        .collect();
+    progress.finish();
+    let mut outs = Vec::with_capacity(n);
+    for r in runs {
+        match r {
+            Ok(o) => outs.push(Some(o)),
+            Err(o) => return Err(o),
+        }
+    }
+    let mut cands: Vec<Candidate> = outs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let o = o
+                .as_ref()
+                .expect("every run is kept until the picks are made");
+            drill::components(i as u64, seeds[i], &o.summary)
+        })
+        .collect();
+    drill::score(&mut cands);
+    let (band, picks) = match drill::choose(&cands, d, opts.variants) {
+        Ok(x) => x,
+        Err(m) => return Err(Outcome::BadInput(m)),
+    };
+    for &p in &picks {
+        let c = &cands[p];
+        let reason = format!(
+            "seed {} (batch run {}) has severity score {:.3}, inside the {d} band \
+             [{:.3}, {:.3}] of {n} runs (deaths {:.2}, loss {:.0} yuan, people exposed \
+             {:.0}, standards failed {}), closest to the band's median",
+            c.seed,
+            c.index,
+            c.score,
+            band[0],
+            band[1],
+            c.deaths,
+            c.loss_yuan,
+            c.people_exposed,
+            c.standards_failed
+        );
+        say!("{d}: {reason}");
+        let sel = Selection {
+            difficulty: d.to_owned(),
+            batch_seed: seed,
+            candidates: cands.clone(),
+            band,
+            chosen_seed: c.seed,
+            reason,
+        };
+        let out = outs[p]
+            .take()
+            .expect("choose() returns distinct runs, each picked once");
+        packages.push((c.seed, out, Some(sel), Some(c.score)));
+    }
+    Ok(packages)
 }
 
 fn write_package(
