@@ -188,8 +188,8 @@ fn bad_batch_files_are_refused_with_key_and_line() {
         ),
         (
             "runs = 2\nseed = 1\n[[batch.vary]]\npath = \"hazards[0].speed_m_s\"\ndist = \"gamma\"\n",
-            "`batch.vary[0]",
-            ":9:",
+            "`batch.vary[0].dist`",
+            ":11:",
         ),
     ];
     for (body, key, line) in cases {
@@ -286,7 +286,15 @@ fn batch_identity_does_not_depend_on_the_typed_path() {
     let o = Command::cargo_bin("crucible")
         .unwrap()
         .current_dir(root().join("tests/data"))
-        .args(["batch", "small-batch.toml", "--runs", "1", "--shard", "1/2", "--out"])
+        .args([
+            "batch",
+            "small-batch.toml",
+            "--runs",
+            "1",
+            "--shard",
+            "1/2",
+            "--out",
+        ])
         .arg(d("s1"))
         .output()
         .unwrap();

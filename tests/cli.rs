@@ -339,7 +339,8 @@ fn batch_faults_name_the_key_and_line() {
     let cases: Vec<(String, Vec<&str>)> = vec![
         // loss_kpi was not checked: risk.csv came out empty.
         (
-            head("small.toml") + "runs = 2\nevents_per_year = 1.0\nloss_kpi = \"population.presnt\"\n",
+            head("small.toml")
+                + "runs = 2\nevents_per_year = 1.0\nloss_kpi = \"population.presnt\"\n",
             vec![
                 "b.toml:8:",
                 "`batch.loss_kpi`",
@@ -356,7 +357,11 @@ fn batch_faults_name_the_key_and_line() {
         (
             head("small.toml")
                 + "runs = 2\n[[batch.sweep]]\npath = \"hazards[0].sped_m_s\"\nvalues = [1.0]\n",
-            vec!["b.toml:8:", "`batch.sweep[0].path`", "did you mean `speed_m_s`?"],
+            vec![
+                "b.toml:8:",
+                "`batch.sweep[0].path`",
+                "did you mean `speed_m_s`?",
+            ],
         ),
         // A missing base scenario or a folder: the key and its line, not only the path.
         (
@@ -414,7 +419,12 @@ fn scenarios_read_only_their_own_regular_files() {
     refused(
         crucible().arg("check").arg(&outside),
         2,
-        &["outside.toml:9:", "`city.elevation`", "outside the scenario's folder", "--allow-path"],
+        &[
+            "outside.toml:8:",
+            "`city.elevation`",
+            "outside the scenario's folder",
+            "--allow-path",
+        ],
     );
     let o = crucible().arg("check").arg(&outside).output().unwrap();
     assert!(!String::from_utf8_lossy(&o.stderr).contains("SECRET"));
@@ -428,7 +438,10 @@ fn scenarios_read_only_their_own_regular_files() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("has no value") && err.contains("\"root:SECRET"), "{err}");
+    assert!(
+        err.contains("has no value") && err.contains("`root:SECRET"),
+        "{err}"
+    );
     // A device is never read, even where allowed (it grew memory until the allocator
     // aborted before), nor a pipe (it blocked for ever).
     let device = write("device.toml", "/dev/zero");

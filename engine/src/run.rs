@@ -69,7 +69,7 @@ pub fn prepare_city(loaded: &LoadedScenario) -> Result<City, ScenarioError> {
                 landuse.as_deref(),
                 &loaded.inputs,
             )
-                .map_err(|e| loaded.error_at(&root.key("city"), e.to_string()))?;
+            .map_err(|e| loaded.error_at(&root.key("city"), e.to_string()))?;
             c.grid.epsg = r.epsg;
             c
         }

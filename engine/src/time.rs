@@ -74,7 +74,10 @@ mod tests {
         );
         // 2018-09-16 is day 17790 since the epoch.
         assert_eq!(parse_utc("2018-09-16 00:00").unwrap(), 17790.0 * 86400.0);
-        assert_eq!(parse_utc("2018-09-16 06:00:30.5").unwrap(), 17790.0 * 86400.0 + 21630.5);
+        assert_eq!(
+            parse_utc("2018-09-16 06:00:30.5").unwrap(),
+            17790.0 * 86400.0 + 21630.5
+        );
         assert!(parse_utc("2018-13-01 00:00").is_err());
         assert!(parse_utc("yesterday").is_err());
         // A year that would overflow the day count is refused, not a panic.
@@ -93,9 +96,16 @@ mod tests {
             "1900-02-29 00:00",
         ] {
             let e = parse_utc(s).unwrap_err();
-            assert!(e.contains("is not a date") || e.contains("is not a UTC time"), "{s}: {e}");
+            assert!(
+                e.contains("is not a date") || e.contains("is not a UTC time"),
+                "{s}: {e}"
+            );
         }
-        assert!(parse_utc("2018-09-31 00:00").unwrap_err().contains("has 30 days"));
+        assert!(
+            parse_utc("2018-09-31 00:00")
+                .unwrap_err()
+                .contains("has 30 days")
+        );
         assert!(parse_utc("2020-02-29 00:00").is_ok());
         assert!(parse_utc("2000-02-29 00:00").is_ok());
     }
@@ -106,7 +116,9 @@ mod tests {
             for m in 1..=12 {
                 for d in [1, 15, 28] {
                     let s = format!("{y:04}-{m:02}-{d:02} 13:47:09");
-                    let old = days_from_civil(y, m, d) as f64 * 86400.0 + (13 * 3600 + 47 * 60) as f64 + 9.0;
+                    let old = days_from_civil(y, m, d) as f64 * 86400.0
+                        + (13 * 3600 + 47 * 60) as f64
+                        + 9.0;
                     assert_eq!(parse_utc(&s).unwrap(), old, "{s}");
                 }
             }

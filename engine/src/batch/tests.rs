@@ -134,7 +134,11 @@ fn the_fingerprint_is_the_content_not_the_typed_path() {
         "copy.toml",
         "format = 1\n[batch]\nname = \"b\"\nscenario = \"base.toml\"\nruns = 2\nseed = 1\n",
     );
-    write(&dir.path().join("sub"), "base.toml", &std::fs::read_to_string(dir.path().join("base.toml")).unwrap());
+    write(
+        &dir.path().join("sub"),
+        "base.toml",
+        &std::fs::read_to_string(dir.path().join("base.toml")).unwrap(),
+    );
     write(&dir.path().join("sub"), "assets.csv", csv);
     assert_eq!(load(&copy).unwrap().fingerprint(), plain);
     // A file the scenario names is part of the batch's identity.
@@ -149,7 +153,11 @@ fn loss_kpi_must_be_a_kpi_of_the_scenario() {
     let e = batch(dir.path(), body).unwrap_err();
     assert_eq!(e.key, "batch.loss_kpi");
     assert_eq!(e.line, Some(7));
-    assert!(e.message.contains("did you mean `population.present`?"), "{}", e.message);
+    assert!(
+        e.message.contains("did you mean `population.present`?"),
+        "{}",
+        e.message
+    );
     let ok = batch(dir.path(), &body.replace("presnt", "present"));
     assert!(ok.is_ok(), "{:?}", ok.err());
 }
@@ -165,7 +173,9 @@ fn a_scenario_is_not_a_batch_and_a_missing_base_names_the_key() {
         let p = write(
             dir.path(),
             "b.toml",
-            &format!("format = 1\n[batch]\nname = \"b\"\nscenario = \"{missing}\"\nruns = 1\nseed = 1\n"),
+            &format!(
+                "format = 1\n[batch]\nname = \"b\"\nscenario = \"{missing}\"\nruns = 1\nseed = 1\n"
+            ),
         );
         let e = load(&p).unwrap_err();
         assert_eq!((e.key.as_str(), e.line), ("batch.scenario", Some(4)), "{e}");

@@ -165,7 +165,10 @@ pub fn parse_assets_csv(text: &str, name: &str) -> Result<Vec<AssetSpec>, AssetE
     if headers.iter().all(str::is_empty) {
         return Err(row_error(
             1,
-            format!("the file is empty: give a header and one row per asset ({})", columns()),
+            format!(
+                "the file is empty: give a header and one row per asset ({})",
+                columns()
+            ),
         ));
     }
     if let Some(missing) = REQUIRED_COLUMNS
@@ -291,18 +294,23 @@ mod tests {
         assert!(check_assets(&a, &grid).is_ok());
         // A missing required column, an unknown one and an empty file are refused.
         let no_capacity = "id,kind,x,y\nS1,substation,10,10\n";
-        let e = parse_assets_csv(no_capacity, "a.csv").unwrap_err().to_string();
-        assert!(e.contains("a.csv, line 1") && e.contains("no `capacity` column"), "{e}");
+        let e = parse_assets_csv(no_capacity, "a.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("a.csv, line 1") && e.contains("no `capacity` column"),
+            "{e}"
+        );
         let extra = "id,kind,x,y,capacity,colour\nS1,substation,10,10,1,red\n";
         let e = parse_assets_csv(extra, "a.csv").unwrap_err().to_string();
-        assert!(e.contains("unknown column \"colour\""), "{e}");
+        assert!(e.contains("unknown column `colour`"), "{e}");
         for empty in ["", "\n", "id,kind,x,y,capacity\n"] {
             let e = parse_assets_csv(empty, "a.csv").unwrap_err().to_string();
             assert!(e.contains("a.csv, line 1"), "{empty:?}: {e}");
         }
         // `depends_on` is optional, and an empty capacity cell is 0.
-        let minimal = parse_assets_csv("id,kind,x,y,capacity\nS1,substation,10,10,\n", "a.csv")
-            .unwrap();
+        let minimal =
+            parse_assets_csv("id,kind,x,y,capacity\nS1,substation,10,10,\n", "a.csv").unwrap();
         assert_eq!((minimal[0].capacity, minimal[0].depends_on.len()), (0.0, 0));
         let mut off = a.clone();
         off[0].x = 1e6;

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 pub use error::ScenarioError;
 
 use crate::city::AssetSpec;
-use crate::files::InputPolicy;
 use crate::city::generate::GenerateSpec;
+use crate::files::InputPolicy;
 use crate::hazards::HazardSpec;
 use crate::spec::{KeyPath, Problem, in_range, positive};
 use crate::standards::Standard;
@@ -248,9 +248,14 @@ pub fn parse_document<T: serde::de::DeserializeOwned>(
         let message = e.inner().message();
         // Inside a tagged or flattened table serde stops at the table: find the key.
         if !message.starts_with("missing field") {
-            let narrowed = narrow::narrow::<T>(text, &path);
+            let narrowed = narrow::narrow::<T>(text, &path, message);
             if narrowed != path {
-                return error_in(file, text, &narrowed, error::with_suggestion(message.trim()));
+                return error_in(
+                    file,
+                    text,
+                    &narrowed,
+                    error::with_suggestion(message.trim()),
+                );
             }
         }
         error::from_toml(file, text, e.inner(), Some(&path))

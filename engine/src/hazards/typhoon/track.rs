@@ -729,8 +729,8 @@ mod tests {
     #[test]
     fn header_errors_list_every_accepted_column_and_echo_little() {
         let no_time = parse_best_track("lat,lon,vmax_kt\n1,2,3\n", 1.0, 12.0).unwrap_err();
-        let no_intensity = parse_best_track("time,lat,lon\n2018-09-16 00:00,1,2\n", 1.0, 12.0)
-            .unwrap_err();
+        let no_intensity =
+            parse_best_track("time,lat,lon\n2018-09-16 00:00,1,2\n", 1.0, 12.0).unwrap_err();
         for e in [&no_time, &no_intensity] {
             assert_eq!(e.line, 1);
             for name in TIME_COLS
