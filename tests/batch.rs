@@ -188,8 +188,8 @@ fn bad_batch_files_are_refused_with_key_and_line() {
         ),
         (
             "runs = 2\nseed = 1\n[[batch.vary]]\npath = \"hazards[0].speed_m_s\"\ndist = \"gamma\"\n",
-            "`batch.vary[0]",
-            ":9:",
+            "`batch.vary[0].dist`",
+            ":11:",
         ),
     ];
     for (body, key, line) in cases {

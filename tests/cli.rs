@@ -420,7 +420,7 @@ fn scenarios_read_only_their_own_regular_files() {
         crucible().arg("check").arg(&outside),
         2,
         &[
-            "outside.toml:9:",
+            "outside.toml:8:",
             "`city.elevation`",
             "outside the scenario's folder",
             "--allow-path",
@@ -439,7 +439,7 @@ fn scenarios_read_only_their_own_regular_files() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("has no value") && err.contains("\"root:SECRET"),
+        err.contains("has no value") && err.contains("`root:SECRET"),
         "{err}"
     );
     // A device is never read, even where allowed (it grew memory until the allocator

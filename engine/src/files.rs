@@ -140,15 +140,20 @@ pub fn read_input_bytes(
     Ok(bytes)
 }
 
-/// At most `max_chars` characters of `text`, escaped (control and non-ASCII characters
-/// as `\u{…}`) and quoted: what an error message may show of a file's content.
+/// At most `max_chars` characters of `text`, escaped (control characters as `\u{…}`,
+/// backticks as \`) between backticks: what an error message may show of a file's
+/// content.
 pub fn excerpt(text: &str, max_chars: usize) -> String {
-    let mut out = String::from("\"");
+    let mut out = String::from("`");
     let mut chars = text.chars();
     for c in chars.by_ref().take(max_chars) {
-        out.extend(c.escape_debug());
+        match c {
+            '`' => out.push_str("\\`"),
+            '"' | '\'' => out.push(c),
+            c => out.extend(c.escape_debug()),
+        }
     }
-    out.push('"');
+    out.push('`');
     if chars.next().is_some() {
         out.push('…');
     }
@@ -161,9 +166,10 @@ mod tests {
 
     #[test]
     fn excerpts_are_short_and_escaped() {
-        assert_eq!(excerpt("abc", 10), "\"abc\"");
-        assert_eq!(excerpt("abcdef", 3), "\"abc\"…");
-        assert_eq!(excerpt("a\u{1b}[2Jb", 10), "\"a\\u{1b}[2Jb\"");
+        assert_eq!(excerpt("abc", 10), "`abc`");
+        assert_eq!(excerpt("abcdef", 3), "`abc`…");
+        assert_eq!(excerpt("a\u{1b}[2Jb", 10), "`a\\u{1b}[2Jb`");
+        assert_eq!(excerpt("a`b", 10), "`a\\`b`");
     }
 
     #[test]

@@ -303,7 +303,7 @@ mod tests {
         );
         let extra = "id,kind,x,y,capacity,colour\nS1,substation,10,10,1,red\n";
         let e = parse_assets_csv(extra, "a.csv").unwrap_err().to_string();
-        assert!(e.contains("unknown column \"colour\""), "{e}");
+        assert!(e.contains("unknown column `colour`"), "{e}");
         for empty in ["", "\n", "id,kind,x,y,capacity\n"] {
             let e = parse_assets_csv(empty, "a.csv").unwrap_err().to_string();
             assert!(e.contains("a.csv, line 1"), "{empty:?}: {e}");

@@ -248,7 +248,7 @@ pub fn parse_document<T: serde::de::DeserializeOwned>(
         let message = e.inner().message();
         // Inside a tagged or flattened table serde stops at the table: find the key.
         if !message.starts_with("missing field") {
-            let narrowed = narrow::narrow::<T>(text, &path);
+            let narrowed = narrow::narrow::<T>(text, &path, message);
             if narrowed != path {
                 return error_in(
                     file,

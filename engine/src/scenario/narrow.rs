@@ -13,20 +13,24 @@ use serde::de::DeserializeOwned;
 use crate::spec::KeyPath;
 
 /// Keys that pick a variant: kept in every trial so the variant stays the same.
-const TAGS: [&str; 4] = ["kind", "source", "dist", "type"];
+/// (`path` is not a tag but a `[[batch.vary]]` entry needs it beside its flattened
+/// distribution for any other key to be read.)
+const TAGS: [&str; 5] = ["kind", "source", "dist", "type", "path"];
 
 /// Most keys and entries tried, all levels together: bounds the work on a huge table.
 const MAX_TRIALS: usize = 2000;
 
 /// The deepest key path under `at` that alone reproduces a failure to read `text` as `T`,
 /// or `at` itself if the failure cannot be narrowed.
-pub(super) fn narrow<T: DeserializeOwned>(text: &str, at: &KeyPath) -> KeyPath {
+/// `message` is the failure's; it picks the tag at fault when the tags alone fail.
+pub(super) fn narrow<T: DeserializeOwned>(text: &str, at: &KeyPath, message: &str) -> KeyPath {
     let Ok(doc) = text.parse::<toml::Table>() else {
         return at.clone();
     };
     let mut trials = 0;
     let mut here = at.clone();
     loop {
+        let mut stop = false;
         let Some(value) = here.get_in(&doc) else {
             return here;
         };
@@ -53,7 +57,11 @@ pub(super) fn narrow<T: DeserializeOwned>(text: &str, at: &KeyPath) -> KeyPath {
                     .collect();
                 // A bad tag (an unknown kind) fails with the tags alone.
                 if !tags.is_empty() && fails(toml::Value::Table(tags.clone()), &mut trials) {
-                    let tag = tags.keys().next().map_or("", String::as_str);
+                    let named = tags.iter().find(|(_, v)| {
+                        v.as_str()
+                            .is_some_and(|v| message.contains(&format!("`{v}`")))
+                    });
+                    let tag = named.or_else(|| tags.iter().next()).map_or("", |(k, _)| k);
                     return here.key(tag);
                 }
                 t.iter()
@@ -65,6 +73,14 @@ pub(super) fn narrow<T: DeserializeOwned>(text: &str, at: &KeyPath) -> KeyPath {
                         fails(toml::Value::Table(one), &mut trials)
                     })
                     .map(|(k, _)| here.key(k))
+                    // A key that is itself unknown is the answer, whatever it holds.
+                    .inspect(|deeper| {
+                        if let Some(crate::spec::Seg::Key(k)) = deeper.segments().last()
+                            && message.starts_with(&format!("unknown field `{k}`"))
+                        {
+                            stop = true;
+                        }
+                    })
             }
             // Lists of tables (`[[hazards]]`) hold keys to narrow to; a list of numbers
             // is the value at fault as a whole.
@@ -76,6 +92,7 @@ pub(super) fn narrow<T: DeserializeOwned>(text: &str, at: &KeyPath) -> KeyPath {
             _ => None,
         };
         match next {
+            Some(deeper) if stop => return deeper,
             Some(deeper) => here = deeper,
             None => return here,
         }
