@@ -57,7 +57,9 @@ impl Plugin for LifelinesPlugin<'_> {
     fn build(&self, sim: &mut Simulation, ctx: &BuildContext) -> Result<(), BuildError> {
         let spec = self.0;
         let mut net = setup::setup(spec, ctx)?;
-        // Each node's entity, whose `Operational` flag this plugin sets.
+        // Each node's entity, whose `Operational` flag this plugin sets (a run spawns one
+        // per city asset; a node without one, in a simulation assembled in code, has no
+        // flag to set and is skipped like an entity without the component).
         let mut q = sim.world.query::<(Entity, &Asset)>();
         let entities: BTreeMap<&str, Entity> = q
             .iter(&sim.world)
