@@ -89,7 +89,10 @@ fn a_rerun_replaces_only_what_crucible_wrote() {
     let manifest = fs::read_to_string(d.join(".crucible-output.json")).unwrap();
     fs::write(
         d.join(".crucible-output.json"),
-        manifest.replace("\"maps/index.json\",", "\"maps/index.json\",\n    \"maps/stale.asc\","),
+        manifest.replace(
+            "\"maps/index.json\",",
+            "\"maps/index.json\",\n    \"maps/stale.asc\",",
+        ),
     )
     .unwrap();
     run("2");
@@ -107,8 +110,14 @@ fn a_batch_keeps_files_of_its_own_in_maps_and_plots() {
     let d = dir.path().join("b");
     let batch = || {
         let mut c = crucible();
-        c.args(["batch", "tests/data/small-batch.toml", "--runs", "1", "--out"])
-            .arg(&d);
+        c.args([
+            "batch",
+            "tests/data/small-batch.toml",
+            "--runs",
+            "1",
+            "--out",
+        ])
+        .arg(&d);
         c
     };
     ok(&mut batch());
