@@ -85,7 +85,7 @@ pub fn return_periods(loss: &str, curves: Vec<LineSeries>, staged: &Staged) -> R
 /// One bar chart per plan compared with the first (plans without a difference have none).
 pub fn comparisons(
     first: &str,
-    bars: Vec<(String, Vec<Bar>)>,
+    bars: super::tables::ComparisonBars,
     staged: &Staged,
 ) -> Result<Vec<String>> {
     let mut plots = Vec::new();

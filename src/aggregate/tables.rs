@@ -276,13 +276,13 @@ pub fn risk(batch: &Batch, loss: &str) -> Result<(Table, Vec<LineSeries>)> {
     Ok((Table { csv, rows }, series))
 }
 
-/// The bars of each plan's comparison plot, by plan name.
-pub type PlanBars = Vec<(String, Vec<Bar>)>;
+/// The bars of each compared plan's plot, by plan.
+pub type ComparisonBars = Vec<(String, Vec<Bar>)>;
 
 /// `comparison.csv`: each plan against the first on common random numbers (run `i` of
 /// plan A and the same sweep point and replicate of plan B share their seeds), with
 /// the bars of each plan's plot (difference in % of the first plan's mean).
-pub fn comparison(batch: &Batch) -> Result<(Table, PlanBars)> {
+pub fn comparison(batch: &Batch) -> Result<(Table, ComparisonBars)> {
     let plans = &batch.plans;
     let n_sweep = batch.spec.combos() / plans.len() as u64;
     let mut w = csv::Writer::from_writer(Vec::new());
