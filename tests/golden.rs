@@ -25,7 +25,7 @@ const FAST: [&str; 7] = [
 ];
 
 /// Scenarios that take minutes (district and stadium crowds): checked with
-/// `--include-ignored` and by `benches/golden.sh`.
+/// `cargo test --release --test golden -- --include-ignored`.
 const SLOW: [&str; 2] = ["crowd-district", "crowd-stadium"];
 
 fn root() -> PathBuf {
@@ -104,7 +104,7 @@ fn fast_scenarios_match_their_digests() {
 }
 
 #[test]
-#[ignore = "minutes-long crowd runs; run with --include-ignored or benches/golden.sh"]
+#[ignore = "minutes-long crowd runs: cargo test --release --test golden -- --include-ignored"]
 fn slow_scenarios_match_their_digests() {
     check(&SLOW);
 }
